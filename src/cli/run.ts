@@ -1,0 +1,67 @@
+/**
+ * `vtrace run`: QEMU's command line in, a running machine out. Validates what can be checked on
+ * the front-end thread (files exist) so mistakes print one line, then starts the emulator thread
+ * and connects the terminal to the guest console.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CliError, type MachineOptions } from './qemu-options';
+import { EmulatorThread } from '../system/emulator';
+import { attachStdio } from './stdio-console';
+import { repoRoot } from './guest';
+
+/** The embedded default guest (guest/default/): booted when no -kernel is given. */
+export const DEFAULT_GUEST = path.join(repoRoot, 'guest', 'default', 'default.bin');
+
+/** Fill in the default guest and check every file the options name. Throws CliError. */
+export function resolveRunOptions(opts: MachineOptions): MachineOptions {
+  const o = { ...opts };
+  if (o.kernel === undefined && o.bios !== 'none' && o.dumpDtb === undefined) o.kernel = DEFAULT_GUEST;
+  const files: Array<[string, string | undefined]> = [
+    ['-kernel', o.kernel],
+    ['-initrd', o.initrd],
+    ['-dtb', o.dtb],
+    ['-bios', o.bios === 'default' || o.bios === 'none' ? undefined : o.bios],
+  ];
+  for (const [opt, file] of files) {
+    if (file === undefined) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      throw new CliError(`${opt} ${file}: No such file or directory`);
+    }
+    if (!st.isFile()) throw new CliError(`${opt} ${file}: not a regular file`);
+  }
+  if (o.gdb !== undefined || o.startStopped) throw new CliError('the guest gdb stub (-s, -S, -gdb) is not available yet');
+  return o;
+}
+
+export async function runCommand(opts: MachineOptions): Promise<number> {
+  const options = resolveRunOptions(opts);
+  for (const note of options.ignored) process.stderr.write(`vtrace: ${note} accepted and ignored\n`);
+  let failed = false;
+  const emu = new EmulatorThread(options, {
+    serial: (data) => process.stdout.write(data),
+    error: (message) => {
+      failed = true;
+      process.stderr.write(`vtrace: ${message}\n`);
+    },
+  });
+  const detach = options.dumpDtb === undefined ? attachStdio({ input: (b) => emu.sendSerial(b), quit: () => emu.quit() }) : () => {};
+  const result = await emu.done;
+  detach();
+  if (failed) return 1;
+  switch (result.exit.kind) {
+    case 'poweroff':
+      return result.exit.code;
+    case 'quit':
+    case 'reset':
+      return 0;
+    case 'crashed':
+      process.stderr.write(`vtrace: internal error in the emulator thread:\n${result.exit.message}\n`);
+      return 70;
+    default:
+      return 0;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The front end's handle on the emulator thread (DESIGN.md §2): starts the worker that owns the
+ * machine, feeds it console input through a shared ring (so it wakes even while sleeping in
+ * WFI idle), and turns its events into callbacks. Runs on the main thread.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import type { MachineOptions } from '../cli/qemu-options';
+import { ByteRing } from '../util/byte-ring';
+import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+
+export interface EmulatorCallbacks {
+  serial(data: Uint8Array): void;
+  error(message: string): void;
+  dtbDumped?(path: string): void;
+}
+
+export interface EmulatorResult {
+  exit: SerializableExit | { kind: 'crashed'; message: string };
+  instructions: number;
+  seconds: number;
+}
+
+export class EmulatorThread {
+  private readonly worker: Worker;
+  private readonly input = new ByteRing(64 * 1024);
+  private readonly control = new MessageChannel();
+  private pending: Uint8Array[] = [];
+  readonly done: Promise<EmulatorResult>;
+
+  constructor(options: MachineOptions, cb: EmulatorCallbacks) {
+    const data: EmulatorThreadData = { options, serialInput: this.input.sab, control: this.control.port2 };
+    this.worker = new Worker(path.join(__dirname, 'emulator-thread.js'), {
+      workerData: data,
+      transferList: [this.control.port2],
+      // The guest console must not be line-buffered by Node's worker stdio.
+      stdout: false,
+      stderr: false,
+      name: 'emulator',
+    });
+    this.done = new Promise((resolve) => {
+      let result: EmulatorResult | undefined;
+      this.worker.on('message', (m: EmulatorEvent) => {
+        switch (m.type) {
+          case 'serial':
+            cb.serial(m.data);
+            break;
+          case 'error':
+            cb.error(m.message);
+            break;
+          case 'dtb-dumped':
+            cb.dtbDumped?.(m.path);
+            break;
+          case 'exit':
+            result = { exit: m.exit, instructions: m.instructions, seconds: m.seconds };
+            break;
+        }
+      });
+      this.worker.on('error', (e) => {
+        result = { exit: { kind: 'crashed', message: e.stack ?? String(e) }, instructions: 0, seconds: 0 };
+      });
+      this.worker.on('exit', () => {
+        resolve(result ?? { exit: { kind: 'crashed', message: 'emulator thread exited without a result' }, instructions: 0, seconds: 0 });
+      });
+    });
+  }
+
+  /** Console input for the guest UART. Bytes that don't fit yet are retried, never dropped. */
+  sendSerial(bytes: Uint8Array): void {
+    this.pending.push(bytes);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0];
+      const n = this.input.push(head);
+      if (n < head.length) {
+        this.pending[0] = head.subarray(n);
+        setTimeout(() => this.drain(), 5);
+        return;
+      }
+      this.pending.shift();
+    }
+  }
+
+  send(msg: ControlMessage): void {
+    this.control.port1.postMessage(msg);
+    this.input.kick(); // wake it if idle
+  }
+
+  quit(): void {
+    this.send({ type: 'quit' });
+  }
+}

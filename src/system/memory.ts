@@ -1,0 +1,185 @@
+/**
+ * Guest physical memory: one RAM block (a SharedArrayBuffer, so worker threads can DMA into it)
+ * plus MMIO regions, as QEMU's system/memory.c models the `system` AddressSpace.
+ *
+ * Physical addresses are plain JS numbers: QEMU's virt board places everything below 2^34, far
+ * inside the 2^53 range doubles represent exactly.
+ *
+ * Contract for MMIO accesses (QEMU's MemoryRegionOps with valid/impl max_access_size = 4):
+ * a 1, 2 or 4 byte access reaches the region's ops once; an 8 byte access is split into two
+ * 4 byte accesses, low word first (little-endian), as memory_region_dispatch_read/write do
+ * when the region implements at most 4 bytes. Callers are the vCPU (loads/stores that missed
+ * RAM) and device models doing DMA to MMIO (rare).
+ */
+
+export type AccessSize = 1 | 2 | 4;
+
+/** What a device implements for its MMIO window. Called on the thread that owns the machine. */
+export interface MemoryRegionOps {
+  /** Read `size` bytes at `offset` (from the region's start). Returns the unsigned value. */
+  read(offset: number, size: AccessSize): number;
+  /** Write the low `size` bytes of `value` at `offset`. */
+  write(offset: number, size: AccessSize, value: number): void;
+}
+
+export interface MemoryRegion {
+  /** QEMU's name for the region, e.g. "riscv.sifive.plic", "serial", "virtio-mmio". */
+  readonly name: string;
+  readonly size: number;
+  readonly ops: MemoryRegionOps;
+}
+
+/** One MMIO access as seen by observers (tracing, watchpoints). */
+export interface MmioAccess {
+  region: MemoryRegion;
+  /** Guest physical address of the access. */
+  addr: number;
+  offset: number;
+  size: AccessSize;
+  value: number;
+  isWrite: boolean;
+}
+
+/** Guest RAM: little-endian, directly addressable typed-array views over one SharedArrayBuffer. */
+export class GuestRam {
+  readonly buffer: SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  readonly view: DataView;
+
+  constructor(readonly base: number, readonly size: number) {
+    if (size <= 0 || size % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${size}`);
+    this.buffer = new SharedArrayBuffer(size);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.view = new DataView(this.buffer);
+  }
+
+  /** True when [addr, addr+len) lies inside RAM. */
+  contains(addr: number, len = 1): boolean {
+    const off = addr - this.base;
+    return off >= 0 && off + len <= this.size;
+  }
+}
+
+interface Mapping {
+  base: number;
+  end: number; // exclusive
+  region: MemoryRegion;
+}
+
+/**
+ * The system address space: RAM plus MMIO regions, each mapped at a base address.
+ * Unassigned addresses read as 0 and ignore writes, but report failure so the vCPU can raise an
+ * access fault (QEMU's virt raises a bus error through memory_region_dispatch_* → MEMTX_DECODE_ERROR).
+ */
+export class AddressSpace {
+  private mappings: Mapping[] = [];
+  /** Observers of every MMIO access; null when none (zero cost: one null check). */
+  mmioObserver: ((access: MmioAccess) => void) | null = null;
+  /** Last decode failure flag, set by ioRead/ioWrite when no region matched. */
+  lastAccessFailed = false;
+
+  constructor(readonly ram: GuestRam) {}
+
+  /** Map `region` at guest physical address `base` (memory_region_add_subregion). */
+  addRegion(base: number, region: MemoryRegion): void {
+    const end = base + region.size;
+    for (const m of this.mappings) {
+      if (base < m.end && m.base < end) throw new Error(`MMIO region ${region.name} overlaps ${m.region.name}`);
+    }
+    if (base < this.ram.base + this.ram.size && this.ram.base < end) {
+      throw new Error(`MMIO region ${region.name} overlaps RAM`);
+    }
+    this.mappings.push({ base, end, region });
+    this.mappings.sort((a, b) => a.base - b.base);
+  }
+
+  regions(): ReadonlyArray<{ base: number; region: MemoryRegion }> {
+    return this.mappings.map((m) => ({ base: m.base, region: m.region }));
+  }
+
+  findMapping(addr: number): Mapping | undefined {
+    const ms = this.mappings;
+    let lo = 0;
+    let hi = ms.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = ms[mid];
+      if (addr < m.base) hi = mid - 1;
+      else if (addr >= m.end) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+
+  /**
+   * MMIO read of 1, 2, 4 or 8 bytes at a physical address outside RAM. For 8 bytes the low word
+   * is returned and the high word left in `ioHigh`. Sets `lastAccessFailed` when unassigned.
+   */
+  ioHigh = 0;
+  ioRead(addr: number, size: AccessSize | 8): number {
+    const m = this.findMapping(addr);
+    if (m === undefined || addr + size > m.end) {
+      this.lastAccessFailed = true;
+      this.ioHigh = 0;
+      return 0;
+    }
+    this.lastAccessFailed = false;
+    if (size === 8) {
+      const lo = this.dispatchRead(m, addr, 4);
+      this.ioHigh = this.dispatchRead(m, addr + 4, 4) | 0;
+      return lo;
+    }
+    return this.dispatchRead(m, addr, size);
+  }
+
+  /** MMIO write; for 8 bytes `high` is the upper word. Sets `lastAccessFailed` when unassigned. */
+  ioWrite(addr: number, size: AccessSize | 8, value: number, high = 0): void {
+    const m = this.findMapping(addr);
+    if (m === undefined || addr + size > m.end) {
+      this.lastAccessFailed = true;
+      return;
+    }
+    this.lastAccessFailed = false;
+    if (size === 8) {
+      this.dispatchWrite(m, addr, 4, value);
+      this.dispatchWrite(m, addr + 4, 4, high);
+      return;
+    }
+    this.dispatchWrite(m, addr, size, value);
+  }
+
+  /** memory_region_dispatch_read */
+  private dispatchRead(m: Mapping, addr: number, size: AccessSize): number {
+    const offset = addr - m.base;
+    const value = m.region.ops.read(offset, size) >>> 0;
+    if (this.mmioObserver !== null) this.mmioObserver({ region: m.region, addr, offset, size, value, isWrite: false });
+    return value;
+  }
+
+  /** memory_region_dispatch_write */
+  private dispatchWrite(m: Mapping, addr: number, size: AccessSize, value: number): void {
+    const offset = addr - m.base;
+    const v = size === 4 ? value >>> 0 : value & (size === 1 ? 0xff : 0xffff);
+    if (this.mmioObserver !== null) this.mmioObserver({ region: m.region, addr, offset, size, value: v, isWrite: true });
+    m.region.ops.write(offset, size, v);
+  }
+
+  /** Physical read for debuggers and loaders: RAM or MMIO-free ranges only; returns bytes read. */
+  readPhys(addr: number, out: Uint8Array): boolean {
+    if (!this.ram.contains(addr, out.length)) return false;
+    const off = addr - this.ram.base;
+    out.set(this.ram.u8.subarray(off, off + out.length));
+    return true;
+  }
+
+  /** Physical write for debuggers and loaders (RAM only). */
+  writePhys(addr: number, data: Uint8Array): boolean {
+    if (!this.ram.contains(addr, data.length)) return false;
+    this.ram.u8.set(data, addr - this.ram.base);
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'vitest';
+import { CliError, parseKeyValues, parseQemuArgs, parseSize } from '../../src/cli/qemu-options';
+
+describe('QEMU command-line parsing', () => {
+  test('the seeds-style command line', () => {
+    const o = parseQemuArgs(['-M', 'virt', '-m', '2048M', '-kernel', './Image', '-append', 'root=/dev/vda rw console=ttyS0', '-nographic']);
+    expect(o.ramSize).toBe(2048 * 1024 * 1024);
+    expect(o.kernel).toBe('./Image');
+    expect(o.append).toBe('root=/dev/vda rw console=ttyS0');
+    expect(o.nographic).toBe(true);
+    expect(o.bios).toBe('default');
+  });
+
+  test('defaults follow QEMU virt', () => {
+    const o = parseQemuArgs([]);
+    expect(o.ramSize).toBe(128 * 1024 * 1024);
+    expect(o.smp).toBe(1);
+  });
+
+  test('-machine properties, -smp forms, -s/-S, --long spelling', () => {
+    const o = parseQemuArgs(['-machine', 'virt,dumpdtb=out.dtb', '-smp', 'cpus=2', '-s', '-S', '--bios', 'none']);
+    expect(o.dumpDtb).toBe('out.dtb');
+    expect(o.smp).toBe(2);
+    expect(o.gdb).toBe('tcp::1234');
+    expect(o.startStopped).toBe(true);
+    expect(o.bios).toBe('none');
+    expect(parseQemuArgs(['-smp', '4']).smp).toBe(4);
+  });
+
+  test('sizes and key=value lists', () => {
+    expect(parseSize('256')).toBe(256 * 1024 * 1024);
+    expect(parseSize('1G')).toBe(1024 ** 3);
+    expect(parseSize('512k')).toBe(512 * 1024);
+    expect([...parseKeyValues('virt,a=b,,c,flag', 'type')]).toEqual([
+      ['type', 'virt'],
+      ['a', 'b,c'],
+      ['flag', 'on'],
+    ]);
+  });
+
+  test.each([
+    [['-M', 'sifive_u'], /unsupported machine type 'sifive_u'/],
+    [['-m', 'lots'], /invalid size 'lots'/],
+    [['-m', '1M'], /between 16M and 16G/],
+    [['-smp', '0'], /from 1 to 8/],
+    [['-smp', 'two'], /from 1 to 8/],
+    [['-kernel'], /requires an argument/],
+    [['-frobnicate'], /unknown option '-frobnicate'/],
+    [['Image'], /unexpected argument 'Image'/],
+    [['-machine', 'virt,aia=aplic'], /unsupported property 'aia'/],
+  ])('bad command line %j gives one clear error', (argv, message) => {
+    expect(() => parseQemuArgs(argv)).toThrow(CliError);
+    expect(() => parseQemuArgs(argv)).toThrow(message);
+  });
+});
