@@ -52,6 +52,10 @@ export async function runCommand(opts: MachineOptions): Promise<number> {
   const result = await emu.done;
   detach();
   if (failed) return 1;
+  if (process.env.VTRACE_STATS && result.seconds > 0) {
+    const mips = result.instructions / result.seconds / 1e6;
+    process.stderr.write(`vtrace: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+  }
   switch (result.exit.kind) {
     case 'poweroff':
       return result.exit.code;

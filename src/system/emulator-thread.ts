@@ -7,7 +7,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { performance } from 'node:perf_hooks';
 import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { ByteRing } from '../util/byte-ring';
-import { runRoundRobin, type RunExit } from './cpus';
+import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
 import { createMachine, MachineSetupError } from './machine-setup';
 
 function post(ev: EmulatorEvent): void {
@@ -52,9 +52,10 @@ function main(): void {
   };
   const start = performance.now();
   const instret0 = machine.harts.reduce((a, h) => a + h.instret, 0);
-  const exit = runRoundRobin(machine, {
+  const m = machine;
+  const hooks: RunHooks = {
     poll() {
-      machine.pollInput();
+      m.pollInput();
       flush();
       for (let m = receiveMessageOnPort(data.control); m !== undefined; m = receiveMessageOnPort(data.control)) {
         const msg = m.message as ControlMessage;
@@ -66,12 +67,18 @@ function main(): void {
       if (input.available() > 0) return;
       input.wait(seq, ms);
     },
-    shouldExit() {
+    shouldExit(): RunExit | undefined {
       if (shutdown !== undefined) return shutdown;
       if (quit) return { kind: 'quit' };
       return undefined;
     },
-  });
+  };
+  let exit = runRoundRobin(m, hooks);
+  while (exit.kind === 'reset') {
+    shutdown = undefined;
+    m.reset();
+    exit = runRoundRobin(m, hooks);
+  }
   flush();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;
   post({

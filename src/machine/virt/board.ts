@@ -1,0 +1,380 @@
+/**
+ * QEMU's `virt` board (hw/riscv/virt.c: virt_machine_init + virt_machine_done, QEMU 7.2 layout):
+ * RAM, mask ROM, CLINT, PLIC, NS16550A, sifive_test, eight virtio-mmio slots, the device tree and
+ * the boot images, wired to `smp` harts made by `createHart`.
+ *
+ * Who calls what (all on the emulator thread):
+ *  - the front end builds a VirtConfig and calls createVirtMachine (./virt.ts) once;
+ *  - the run loop (src/system/cpus.ts) runs `harts[i].run(budget)` round-robin and, between
+ *    rounds, `updateTimers()` then `pollInput()`; when every hart waits in WFI it sleeps at most
+ *    `msUntilNextDeadline()` (or until console input arrives), then calls `updateTimers()` again;
+ *  - guest shutdown requests (sifive_test, SBI SRST/legacy shutdown) halt every hart and call
+ *    `config.onShutdown` once; the loop leaves at the end of the round. For a reset request the
+ *    owner may call `reset()` and go on (QEMU's qemu_system_reset), or exit (-no-reboot).
+ */
+import * as fs from 'node:fs';
+import { AddressSpace, GuestRam, type MemoryRegion } from '../../system/memory';
+import type { IrqLine } from '../../hw/core/irq';
+import { Mip } from '../../target/riscv/cpu-api';
+import { SifiveClint, type TimerComparator } from '../../hw/intc/riscv-aclint';
+import { plicHartConfig, SifivePlic } from '../../hw/intc/sifive-plic';
+import { SerialState } from '../../hw/char/serial';
+import { SifiveTest, type ShutdownRequest } from '../../hw/misc/sifive-test';
+import type { CharBackend } from '../../chardev/char-fe';
+import { romRegion } from '../../hw/riscv/rom';
+import { BootError, type LoadedImage } from '../../hw/riscv/loader';
+import {
+  riscv_calc_kernel_start_addr,
+  riscv_compute_fdt_addr,
+  riscv_load_firmware,
+  riscv_load_initrd,
+  riscv_load_kernel,
+  riscv_rom_contents,
+  RISCV64_DEFAULT_TEXT_OFFSET,
+} from '../../hw/riscv/boot';
+import { parseRiscvImageHeader } from '../../hw/riscv/loader';
+import { cells, cells64, FdtError, parseFdt, strings, writeFdt, type Fdt } from './fdt/fdt';
+import { createVirtFdt } from './virt-fdt';
+import {
+  UART0_IRQ,
+  VIRT_IRQCHIP_NUM_PRIORITIES,
+  VIRT_IRQCHIP_NUM_SOURCES,
+  VIRT_TIMEBASE_FREQ,
+  VIRT_UART_BAUDBASE,
+  VIRTIO_COUNT,
+  VIRTIO_IRQ,
+  VIRTIO_MMIO_REGION_SIZE,
+  virt_memmap,
+} from './memmap';
+import { VirtualClock } from './virtual-clock';
+import { emptyVirtioMmioRegion } from './virtio-slots';
+import { bootBuiltinSbi, type BuiltinSbi, enterSupervisor, type SbiHart, type SbiPlatform } from './sbi';
+
+export type { ShutdownRequest } from '../../hw/misc/sifive-test';
+
+/** A source of virtual nanoseconds (QEMU_CLOCK_VIRTUAL). */
+export interface ClockSource {
+  nowNs(): number;
+}
+
+/** A configuration error the user can fix (bad file, does not fit): one line, no stack. */
+export class VirtConfigError extends Error {}
+
+export interface VirtConfig {
+  /** -m, bytes (multiple of 4 KiB). */
+  ramSize: number;
+  /** -smp, 1..8. */
+  smp: number;
+  /** -kernel FILE: ELF, RISC-V Image or raw binary. */
+  kernel?: string;
+  /** -initrd FILE */
+  initrd?: string;
+  /** -append: the kernel command line (/chosen/bootargs). */
+  append?: string;
+  /** -bios: 'default' = the built-in SBI (no guest firmware), 'none', or a firmware file. */
+  bios: 'default' | 'none' | string;
+  /** -dtb FILE: use this device tree instead of generating one (QEMU still patches /chosen). */
+  dtb?: string;
+  /** -machine dumpdtb=FILE: write the final device tree there (the caller then exits, as QEMU). */
+  dumpDtb?: string;
+  /** The UART's host side. */
+  serial: CharBackend;
+  /** Guest asked to power off, fail (sifive_test 0x3333) or reset. Called at most once per request. */
+  onShutdown: (r: ShutdownRequest) => void;
+  /** QEMU's LOG_GUEST_ERROR sink (unknown registers, bad values). Default: ignore. */
+  onGuestError?: (msg: string) => void;
+  /** /chosen/rng-seed: default random (as QEMU); null = leave out (reproducible blobs). */
+  rngSeed?: Uint8Array | null;
+  /**
+   * Guest time in ns (QEMU_CLOCK_VIRTUAL): mtime and the UART's timeout count on it. Default: a
+   * VirtualClock starting now. Pass the process-wide one (src/util/qemu-timer.ts) to share stops.
+   */
+  clock?: ClockSource;
+}
+
+/** What a hart must offer the board: the RiscvHart contract plus the remote fences (RiscvCpu). */
+export type VirtHart = SbiHart;
+
+export type CreateHart = (opts: { hartId: number; as: AddressSpace; getTime: () => number }) => VirtHart;
+
+export interface VirtBootInfo {
+  /** 'builtin-sbi' (-bios default), 'firmware' (-bios FILE) or 'none'. */
+  mode: 'builtin-sbi' | 'firmware' | 'none';
+  firmware?: LoadedImage;
+  kernel?: LoadedImage;
+  /** Where the kernel is entered (0 when there is none, as QEMU). */
+  kernelEntry: number;
+  initrd?: { start: number; end: number };
+  fdtAddr: number;
+  /** The pc harts start at: the mask ROM (0x1000) or, with the built-in SBI, the kernel entry. */
+  resetPc: number;
+}
+
+export interface VirtMachine {
+  readonly config: VirtConfig;
+  readonly as: AddressSpace;
+  readonly harts: readonly VirtHart[];
+  readonly clock: ClockSource;
+  readonly clint: SifiveClint;
+  readonly plic: SifivePlic;
+  readonly uart: SerialState;
+  readonly test: SifiveTest;
+  /** PLIC inputs of the virtio-mmio slots 0..7 (sources 1..8), for the virtio transport. */
+  readonly virtioIrqs: readonly IrqLine[];
+  /** The MMIO regions mapped at the slots now (placeholders until devices are attached). */
+  readonly virtioSlots: ReadonlyArray<{ base: number; region: MemoryRegion }>;
+  /** The flattened device tree placed in RAM. */
+  readonly fdt: Uint8Array;
+  readonly boot: VirtBootInfo;
+  /** The built-in SBI (mode 'builtin-sbi'), else null. */
+  readonly sbi: BuiltinSbi | null;
+  /** Set when config.dumpDtb was written. */
+  readonly dtbDumpedTo?: string;
+  /** qemu_system_reset: devices to reset state, boot images restored, harts at the boot state. */
+  reset(): void;
+  /** Bring time-driven state up to date (CLINT comparators → MTIP/STIP, UART timeout). */
+  updateTimers(): void;
+  /** Virtual ns until the next timer deadline (0 = due, Infinity = none armed). */
+  nextDeadlineNs(): number;
+  /** Same in ms, for the run loop's idle sleep (src/system/cpus.ts RunTarget). */
+  msUntilNextDeadline(): number;
+  /** Deliver console input that arrived from the host (CharBackend.poll). */
+  pollInput(): void;
+}
+
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    throw new VirtConfigError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+}
+
+/** virt_machine_init + virt_machine_done. Throws VirtConfigError for bad images or sizes. */
+export function buildVirtMachine(config: VirtConfig, createHart: CreateHart): VirtMachine {
+  if (!Number.isInteger(config.smp) || config.smp < 1) throw new VirtConfigError(`invalid number of CPUs ${config.smp}`);
+  const guestError = config.onGuestError ?? (() => {});
+  const m = virt_memmap;
+  const ram = new GuestRam(m.VIRT_DRAM.base, config.ramSize);
+  const as = new AddressSpace(ram);
+  const clock = config.clock ?? new VirtualClock();
+
+  // Harts read `time` from the CLINT, which needs the harts: late binding through a closure.
+  let clint: SifiveClint | undefined;
+  const getTime = () => clint!.mtime();
+  const harts: VirtHart[] = [];
+  for (let i = 0; i < config.smp; i++) harts.push(createHart({ hartId: i, as, getTime }));
+
+  let shuttingDown = false;
+  const shutdown = (r: ShutdownRequest) => {
+    for (const h of harts) h.halted = true;
+    if (shuttingDown) return;
+    shuttingDown = true;
+    config.onShutdown(r);
+  };
+
+  const mrom = romRegion('riscv_virt_board.mrom', m.VIRT_MROM.size, new Uint8Array(0));
+  as.addRegion(m.VIRT_MROM.base, mrom);
+
+  const test = new SifiveTest(shutdown, guestError);
+  as.addRegion(m.VIRT_TEST.base, test.region);
+
+  clint = new SifiveClint(harts, VIRT_TIMEBASE_FREQ, () => clock.nowNs(), guestError);
+  for (const [base, region] of clint.regions(m.VIRT_CLINT.base)) as.addRegion(base, region);
+  const stimer: TimerComparator[] = harts.map((h) => clint!.mtimer.addComparator(h, Mip.STIP));
+
+  const outputs: IrqLine[] = [];
+  for (const h of harts) {
+    outputs.push({ set: (l) => h.setInterruptPending(Mip.MEIP, l) });
+    outputs.push({ set: (l) => h.setInterruptPending(Mip.SEIP, l) });
+  }
+  const plic = new SifivePlic(
+    {
+      hartConfig: plicHartConfig(config.smp),
+      numSources: VIRT_IRQCHIP_NUM_SOURCES,
+      numPriorities: VIRT_IRQCHIP_NUM_PRIORITIES,
+      apertureSize: m.VIRT_PLIC.size,
+      onGuestError: guestError,
+    },
+    outputs,
+  );
+  as.addRegion(m.VIRT_PLIC.base, plic.region);
+
+  const uart = new SerialState({ backend: config.serial, irq: plic.irq(UART0_IRQ), baudbase: VIRT_UART_BAUDBASE, clockNs: () => clock.nowNs(), onGuestError: guestError });
+  as.addRegion(m.VIRT_UART0.base, uart.region);
+
+  const virtioIrqs: IrqLine[] = [];
+  const virtioSlots: Array<{ base: number; region: MemoryRegion }> = [];
+  for (let i = 0; i < VIRTIO_COUNT; i++) {
+    const base = m.VIRT_VIRTIO.base + i * m.VIRT_VIRTIO.size;
+    const region = emptyVirtioMmioRegion(VIRTIO_MMIO_REGION_SIZE, { onGuestError: guestError });
+    as.addRegion(base, region);
+    virtioSlots.push({ base, region });
+    virtioIrqs.push(plic.irq(VIRTIO_IRQ + i));
+  }
+
+  // ---- device tree (create_fdt) ----
+  let tree: Fdt;
+  if (config.dtb !== undefined) {
+    try {
+      tree = parseFdt(readFile(config.dtb, '-dtb'));
+    } catch (e) {
+      if (e instanceof FdtError) throw new VirtConfigError(`-dtb ${config.dtb}: ${e.message}`);
+      throw e;
+    }
+    // QEMU 7.2 patches a user tree only with the command line (and, below, the initrd).
+    if (config.append) setChosen(tree, 'bootargs', strings(config.append));
+  } else {
+    tree = createVirtFdt({ ramSize: config.ramSize, smp: config.smp, cmdline: config.append, rngSeed: config.rngSeed });
+  }
+
+  // ---- boot images (virt_machine_done) ----
+  const mode: VirtBootInfo['mode'] = config.bios === 'default' ? 'builtin-sbi' : config.bios === 'none' ? 'none' : 'firmware';
+  const dramBase: number = m.VIRT_DRAM.base;
+  const wrap = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof BootError) throw new VirtConfigError(e.message);
+      throw e;
+    }
+  };
+  let firmware: LoadedImage | undefined;
+  let firmwareEnd = dramBase;
+  if (mode === 'firmware') {
+    firmware = wrap(() => riscv_load_firmware(as, readFile(config.bios, '-bios'), dramBase, `-bios ${config.bios}`));
+    firmwareEnd = firmware.high;
+  }
+  let kernel: LoadedImage | undefined;
+  let kernelEntry = 0;
+  let initrd: { start: number; end: number } | undefined;
+  if (config.kernel !== undefined) {
+    const bytes = readFile(config.kernel, '-kernel');
+    let start = riscv_calc_kernel_start_addr(firmwareEnd);
+    if (mode !== 'none') {
+      // With firmware below it, a raw kernel goes where a Linux Image expects to be: RAM base + its
+      // text_offset (2 MiB by default), and never over the firmware.
+      const textOffset = parseRiscvImageHeader(bytes)?.textOffset || RISCV64_DEFAULT_TEXT_OFFSET;
+      start = Math.max(start, dramBase + textOffset);
+    }
+    kernel = wrap(() => riscv_load_kernel(as, bytes, start, `-kernel ${config.kernel}`));
+    kernelEntry = kernel.entry;
+    if (config.initrd !== undefined) {
+      const data = readFile(config.initrd, '-initrd');
+      initrd = wrap(() => riscv_load_initrd(as, data, config.ramSize, kernelEntry, `-initrd ${config.initrd}`));
+      const cell = (v: number) => (v >= 2 ** 32 ? cells64(v) : cells(v));
+      setChosen(tree, 'linux,initrd-start', cell(initrd.start));
+      setChosen(tree, 'linux,initrd-end', cell(initrd.end));
+    }
+  } else if (config.initrd !== undefined) {
+    throw new VirtConfigError('-initrd needs a -kernel');
+  } else if (mode === 'builtin-sbi' && config.dumpDtb === undefined) {
+    throw new VirtConfigError('nothing to boot: the built-in SBI firmware needs a -kernel (or use -bios FILE / -bios none)');
+  }
+
+  const fdt = writeFdt(tree);
+  const fdtAddr = riscv_compute_fdt_addr(dramBase, config.ramSize, fdt.length);
+  const fdtLimit = initrd?.end ?? kernel?.high ?? firmware?.high ?? dramBase;
+  if (fdtAddr < fdtLimit) throw new VirtConfigError(`not enough memory to place the device tree after the kernel/initrd (RAM ${config.ramSize >> 20} MiB)`);
+  as.writePhys(fdtAddr, fdt);
+  let dtbDumpedTo: string | undefined;
+  if (config.dumpDtb !== undefined) {
+    try {
+      fs.writeFileSync(config.dumpDtb, fdt);
+    } catch (e) {
+      throw new VirtConfigError(`dumpdtb=${config.dumpDtb}: ${(e as Error).message}`);
+    }
+    dtbDumpedTo = config.dumpDtb;
+  }
+
+  // The reset vector jumps to the firmware (RAM base, or an ELF firmware's entry) or, with
+  // -bios none, to the kernel's entry (QEMU 7.2 jumps to RAM base; equal for raw images).
+  const startAddr = mode === 'firmware' ? firmware!.entry : mode === 'none' && kernel !== undefined ? kernelEntry : dramBase;
+  mrom.bytes.set(riscv_rom_contents(startAddr, fdtAddr, kernelEntry));
+  const resetPc = mode === 'builtin-sbi' ? kernelEntry : m.VIRT_MROM.base;
+  const boot: VirtBootInfo = { mode, firmware, kernel, kernelEntry, initrd, fdtAddr, resetPc };
+
+  // QEMU's ROM list: what the loaders wrote is restored on every reset.
+  const blobs: Array<{ addr: number; bytes: Uint8Array }> = [];
+  for (const img of [firmware, kernel]) if (img !== undefined) blobs.push(snapshot(as, img.low, img.high));
+  if (initrd !== undefined) blobs.push(snapshot(as, initrd.start, initrd.end));
+  blobs.push({ addr: fdtAddr, bytes: fdt });
+
+  const sbiPlatform: SbiPlatform | null =
+    mode === 'builtin-sbi'
+      ? {
+          harts,
+          stimer,
+          putchar: (b) => config.serial.write(Uint8Array.of(b)),
+          getchar: () => uart.pollGetchar(),
+          shutdown,
+          isRam: (addr, len) => ram.contains(addr, len),
+          enterSupervisor,
+        }
+      : null;
+  let sbi: BuiltinSbi | null = null;
+
+  const machine: VirtMachine = {
+    config,
+    as,
+    harts,
+    clock,
+    clint,
+    plic,
+    uart,
+    test,
+    virtioIrqs,
+    virtioSlots,
+    fdt,
+    boot,
+    get sbi() {
+      return sbi;
+    },
+    dtbDumpedTo,
+    reset() {
+      shuttingDown = false;
+      clint!.reset();
+      plic.reset();
+      uart.reset();
+      for (const b of blobs) as.writePhys(b.addr, b.bytes);
+      for (const h of harts) h.flushIcache();
+      if (sbiPlatform !== null) {
+        sbi = bootBuiltinSbi(sbiPlatform, BigInt(kernelEntry), BigInt(fdtAddr));
+      } else {
+        for (const h of harts) {
+          h.ecallHandler = null;
+          h.reset(BigInt(m.VIRT_MROM.base));
+        }
+      }
+    },
+    updateTimers() {
+      clint!.update();
+      uart.update();
+    },
+    nextDeadlineNs() {
+      return Math.min(clint!.nextDeadlineNs(), uart.nextDeadlineNs());
+    },
+    msUntilNextDeadline() {
+      return machine.nextDeadlineNs() / 1e6;
+    },
+    pollInput() {
+      config.serial.poll();
+    },
+  };
+  machine.reset();
+  return machine;
+}
+
+/** Copy [low, high) of RAM (what a loader just wrote) for restoring at reset. */
+function snapshot(as: AddressSpace, low: number, high: number): { addr: number; bytes: Uint8Array } {
+  const bytes = new Uint8Array(high - low);
+  as.readPhys(low, bytes);
+  return { addr: low, bytes };
+}
+
+/** qemu_fdt_setprop on /chosen: QEMU exits when a user tree lacks the node. */
+function setChosen(tree: Fdt, name: string, value: Uint8Array): void {
+  const chosen = tree.root.find('/chosen');
+  if (chosen === undefined) throw new VirtConfigError(`device tree: couldn't set /chosen/${name}: FDT_ERR_NOTFOUND (the -dtb has no /chosen node)`);
+  chosen.setProp(name, value);
+}

@@ -1,0 +1,956 @@
+/**
+ * The interpreter loop (QEMU: cpu_exec / cpu_exec_loop, with the decode cache standing in for
+ * translation blocks). One monomorphic function: it executes predecoded instructions (ops.ts)
+ * from the decode cache (code-cache.ts) and calls out only for slow paths.
+ *
+ * Loop state kept in locals: pc = pageBase + pcOff, where pageBase is the signed virtual base of
+ * the current code page (a double) and pcOff an int. Sequential code and branches within the page
+ * only touch pcOff; (pcOff >>> 0) >= 4096 means "pc left the page": the next iteration looks the
+ * page up again (fetch TLB, then page walk). Absolute jumps to other pages set
+ * pageBase = target - 8192, pcOff = 8192 to force that lookup.
+ *
+ * Per instruction the loop tests cpu.events (anything that changed behind its back: interrupts,
+ * stop requests, translation context), the budget, the page bound, the decoded word, and a
+ * per-page breakpoint flag (false unless a breakpoint is set on this page).
+ *
+ * Calling convention of slow helpers: before the call the loop stores cpu.pc (and cpu.runN);
+ * a helper that returns false has raised an exception (cpu.pc = trap vector) or requested a stop
+ * without completing the instruction, and the loop resumes from cpu.pc. Helpers that change the
+ * translation context or interrupt state set cpu.events.
+ */
+
+import type { StopReason } from './cpu-api';
+import { Priv } from './cpu-api';
+import type { RiscvCpu } from './cpu';
+import { Excp, Mstatus } from './cpu-bits';
+import { CodePage } from './code-cache';
+import { DEC } from './decode';
+import { Ev, FarPc, STOP_BUDGET, STOP_INTERRUPTED, STOP_WFI } from './events';
+import { decode_slot, fetch_page, raw_insn_at_pc } from './fetch';
+import { fp_load, fp_store, load_slow, store_slow } from './ldst';
+import { helper_amo, helper_lr, helper_sc } from './atomics';
+import { helper_csrrw } from './csr';
+import { helper_mret, helper_sret, helper_tlb_flush, helper_wfi, raise_exception, riscv_cpu_exec_interrupt } from './trap';
+import {
+  div64,
+  divu64,
+  divuw,
+  divw,
+  mul64,
+  mulh64,
+  mulhsu64,
+  mulhu64,
+  rem64,
+  remu64,
+  remuw,
+  remw,
+  sll64,
+  sra64,
+  srl64,
+} from './int64';
+import { Op } from './ops';
+import { TlbGeom } from './tlb';
+import { executeOpFp } from './fpu';
+
+const TWO32 = 4294967296;
+/** Placeholder page before the first fetch (never executed: pcOff starts out of range). */
+const NO_PAGE = new CodePage(-1, 0);
+
+function finish(cpu: RiscvCpu, n: number, r: StopReason): StopReason {
+  cpu.retired += n - cpu.runNonRetired;
+  cpu.runN = 0;
+  cpu.runNonRetired = 0;
+  return r;
+}
+
+/**
+ * Run up to `budget` loop iterations (instructions or trap entries). `stepping` ignores a
+ * breakpoint at the first instruction (step(), or resuming from a breakpoint stop).
+ */
+export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): StopReason {
+  const x = cpu.xr;
+  const u8 = cpu.ramU8;
+  const i8 = cpu.ramI8;
+  const u16 = cpu.ramU16;
+  const i16 = cpu.ramI16;
+  const i32 = cpu.ramI32;
+  const rtl = cpu.rtlb.tagLo;
+  const rth = cpu.rtlb.tagHi;
+  const rof = cpu.rtlb.off;
+  const wtl = cpu.wtlb.tagLo;
+  const wth = cpu.wtlb.tagHi;
+  const wof = cpu.wtlb.off;
+
+  let dBase = cpu.dataIdx * TlbGeom.SIZE;
+  let page = NO_PAGE;
+  let ops = page.ops;
+  let pageBase = cpu.pc - 8192;
+  let pcOff = 8192;
+  let bpHere = false;
+  const skipBpPc = stepping || cpu.lastBpPc === cpu.pc ? cpu.pc : NaN;
+  cpu.lastBpPc = NaN;
+  cpu.wpResumePc = cpu.lastWpPc;
+  cpu.lastWpPc = NaN;
+  cpu.runN = 0;
+  cpu.runNonRetired = 0;
+  let n = 0;
+
+  for (;;) {
+    if (n >= budget) break;
+    if (cpu.events !== 0) {
+      cpu.pc = pageBase + pcOff;
+      cpu.runN = n;
+      const ev = cpu.events;
+      cpu.events = 0;
+      if (ev & Ev.STOP) {
+        const r = cpu.stopReason ?? STOP_INTERRUPTED;
+        cpu.stopReason = null;
+        cpu.events = ev & ~Ev.STOP;
+        return finish(cpu, n, r);
+      }
+      if (ev & Ev.IRQ && riscv_cpu_exec_interrupt(cpu)) n++;
+      dBase = cpu.dataIdx * TlbGeom.SIZE;
+      pageBase = cpu.pc - 8192;
+      pcOff = 8192;
+      continue;
+    }
+    if (pcOff >>> 0 >= 4096) {
+      const pc = pageBase + pcOff;
+      cpu.pc = pc;
+      cpu.runN = n;
+      const pg = fetch_page(cpu);
+      if (pg === null) {
+        n++;
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      }
+      page = pg;
+      ops = pg.ops;
+      pageBase = cpu.fetchVBase;
+      pcOff = (pc - pageBase) | 0;
+      bpHere = cpu.fetchBp;
+    }
+    let w = ops[pcOff];
+    let imm = ops[pcOff + 1];
+    if (w === 0) {
+      cpu.pc = pageBase + pcOff;
+      cpu.runN = n;
+      if (!decode_slot(cpu, page, pcOff)) {
+        n++;
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      }
+      w = DEC[0];
+      imm = DEC[1];
+    }
+    if (bpHere) {
+      const pc = pageBase + pcOff;
+      if (cpu.bpSet.has(pc) && !(n === 0 && pc === skipBpPc)) {
+        cpu.pc = pc;
+        cpu.lastBpPc = pc;
+        return finish(cpu, n, { kind: 'breakpoint', pc: BigInt.asUintN(64, BigInt(pc)) });
+      }
+    }
+    n++;
+    switch (w & 0xff) {
+      case Op.LI: {
+        const d = (w >>> 8) & 127;
+        x[d] = imm;
+        x[d + 1] = imm >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.MV: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        x[d] = x[a];
+        x[d + 1] = x[a + 1];
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.AUIPC: {
+        const d = (w >>> 8) & 127;
+        const v = pageBase + pcOff + imm;
+        x[d] = v | 0;
+        x[d + 1] = Math.floor(v / TWO32) | 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.JAL: {
+        const d = (w >>> 8) & 127;
+        const link = pageBase + pcOff + (4 - ((w >>> 28) & 2));
+        x[d] = link | 0;
+        x[d + 1] = Math.floor(link / TWO32) | 0;
+        pcOff += imm;
+        break;
+      }
+      case Op.JALR: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const tlo = ((blo + imm) | 0) & ~1;
+        const thi = (x[a + 1] + (imm >> 31) + (((blo + imm) | 0) >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const d = (w >>> 8) & 127;
+        const link = pageBase + pcOff + (4 - ((w >>> 28) & 2));
+        x[d] = link | 0;
+        x[d + 1] = Math.floor(link / TWO32) | 0;
+        if (thi >= -0x100000 && thi < 0x100000) {
+          const t = thi * TWO32 + (tlo >>> 0);
+          const o = t - pageBase;
+          if (o >= 0 && o < 4096) pcOff = o | 0;
+          else {
+            pageBase = t - 8192;
+            pcOff = 8192;
+          }
+        } else {
+          cpu.farPcLo = tlo;
+          cpu.farPcHi = thi;
+          pageBase = FarPc.VALUE - 8192;
+          pcOff = 8192;
+        }
+        break;
+      }
+      case Op.BEQ: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        pcOff += x[a] === x[b] && x[a + 1] === x[b + 1] ? imm : 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.BNE: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        pcOff += x[a] !== x[b] || x[a + 1] !== x[b + 1] ? imm : 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.BLT: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1];
+        const bh = x[b + 1];
+        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? imm : 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.BGE: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1];
+        const bh = x[b + 1];
+        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 4 - ((w >>> 28) & 2) : imm;
+        break;
+      }
+      case Op.BLTU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1] >>> 0;
+        const bh = x[b + 1] >>> 0;
+        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? imm : 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.BGEU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1] >>> 0;
+        const bh = x[b + 1] >>> 0;
+        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 4 - ((w >>> 28) & 2) : imm;
+        break;
+      }
+      case Op.LB:
+      case Op.LBU: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        let v: number;
+        if (rtl[ti] === (lo & -4096) && rth[ti] === hi) {
+          v = u8[rof[ti] + (lo & 4095)];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!load_slow(cpu, lo, hi, 1)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+          v = cpu.ldLo;
+        }
+        const d = (w >>> 8) & 127;
+        if ((w & 0xff) === Op.LB) v = (v << 24) >> 24;
+        x[d] = v;
+        x[d + 1] = v >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.LH:
+      case Op.LHU: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        let v: number;
+        if (rtl[ti] === (lo & -4095) && rth[ti] === hi) {
+          v = u16[(rof[ti] + (lo & 4095)) >>> 1];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!load_slow(cpu, lo, hi, 2)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+          v = cpu.ldLo;
+        }
+        const d = (w >>> 8) & 127;
+        if ((w & 0xff) === Op.LH) v = (v << 16) >> 16;
+        x[d] = v;
+        x[d + 1] = v >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.LW: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        let v: number;
+        if (rtl[ti] === (lo & -4093) && rth[ti] === hi) {
+          v = i32[(rof[ti] + (lo & 4095)) >>> 2];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!load_slow(cpu, lo, hi, 4)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+          v = cpu.ldLo;
+        }
+        const d = (w >>> 8) & 127;
+        x[d] = v;
+        x[d + 1] = v >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.LWU: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        let v: number;
+        if (rtl[ti] === (lo & -4093) && rth[ti] === hi) {
+          v = i32[(rof[ti] + (lo & 4095)) >>> 2];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!load_slow(cpu, lo, hi, 4)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+          v = cpu.ldLo;
+        }
+        const d = (w >>> 8) & 127;
+        x[d] = v;
+        x[d + 1] = 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.LD: {
+        const a = (w >>> 15) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const d = (w >>> 8) & 127;
+        if (rtl[ti] === (lo & -4089) && rth[ti] === hi) {
+          const wi = (rof[ti] + (lo & 4095)) >>> 2;
+          x[d] = i32[wi];
+          x[d + 1] = i32[wi + 1];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!load_slow(cpu, lo, hi, 8)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+          x[d] = cpu.ldLo;
+          x[d + 1] = cpu.ldHi;
+        }
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SB: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        if (wtl[ti] === (lo & -4096) && wth[ti] === hi) {
+          u8[wof[ti] + (lo & 4095)] = x[b];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!store_slow(cpu, lo, hi, 1, x[b] & 0xff, 0)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+        }
+        pcOff += 4;
+        break;
+      }
+      case Op.SH: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        if (wtl[ti] === (lo & -4095) && wth[ti] === hi) {
+          u16[(wof[ti] + (lo & 4095)) >>> 1] = x[b];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!store_slow(cpu, lo, hi, 2, x[b] & 0xffff, 0)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+        }
+        pcOff += 4;
+        break;
+      }
+      case Op.SW: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        if (wtl[ti] === (lo & -4093) && wth[ti] === hi) {
+          i32[(wof[ti] + (lo & 4095)) >>> 2] = x[b];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!store_slow(cpu, lo, hi, 4, x[b], 0)) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+        }
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SD: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const blo = x[a];
+        const lo = (blo + imm) | 0;
+        const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        if (wtl[ti] === (lo & -4089) && wth[ti] === hi) {
+          const wi = (wof[ti] + (lo & 4095)) >>> 2;
+          i32[wi] = x[b];
+          i32[wi + 1] = x[b + 1];
+        } else {
+          cpu.pc = pageBase + pcOff;
+          cpu.runN = n;
+          if (!store_slow(cpu, lo, hi, 8, x[b], x[b + 1])) {
+            pageBase = cpu.pc - 8192;
+            pcOff = 8192;
+            continue;
+          }
+        }
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.ADDI: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const alo = x[a];
+        const lo = (alo + imm) | 0;
+        x[d + 1] = (x[a + 1] + (imm >> 31) + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+        x[d] = lo;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SLTI: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const ah = x[a + 1];
+        const bh = imm >> 31;
+        x[d] = ah < bh || (ah === bh && x[a] >>> 0 < imm >>> 0) ? 1 : 0;
+        x[d + 1] = 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.SLTIU: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const ah = x[a + 1] >>> 0;
+        const bh = (imm >> 31) >>> 0;
+        x[d] = ah < bh || (ah === bh && x[a] >>> 0 < imm >>> 0) ? 1 : 0;
+        x[d + 1] = 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.XORI: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        x[d] = x[a] ^ imm;
+        x[d + 1] = x[a + 1] ^ (imm >> 31);
+        pcOff += 4;
+        break;
+      }
+      case Op.ORI: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        x[d] = x[a] | imm;
+        x[d + 1] = x[a + 1] | (imm >> 31);
+        pcOff += 4;
+        break;
+      }
+      case Op.ANDI: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        x[d] = x[a] & imm;
+        x[d + 1] = x[a + 1] & (imm >> 31);
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SLLI: {
+        const a = (w >>> 15) & 127;
+        sll64(x, (w >>> 8) & 127, x[a], x[a + 1], imm);
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SRLI: {
+        const a = (w >>> 15) & 127;
+        srl64(x, (w >>> 8) & 127, x[a], x[a + 1], imm);
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SRAI: {
+        const a = (w >>> 15) & 127;
+        sra64(x, (w >>> 8) & 127, x[a], x[a + 1], imm);
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.ADD: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const alo = x[a];
+        const lo = (alo + x[b]) | 0;
+        x[d + 1] = (x[a + 1] + x[b + 1] + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+        x[d] = lo;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SUB: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const alo = x[a];
+        const blo = x[b];
+        x[d + 1] = (x[a + 1] - x[b + 1] - (alo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+        x[d] = (alo - blo) | 0;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SLL: {
+        const a = (w >>> 15) & 127;
+        sll64(x, (w >>> 8) & 127, x[a], x[a + 1], x[(w >>> 22) & 127] & 63);
+        pcOff += 4;
+        break;
+      }
+      case Op.SLT: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1];
+        const bh = x[b + 1];
+        x[d] = ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 1 : 0;
+        x[d + 1] = 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.SLTU: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        const ah = x[a + 1] >>> 0;
+        const bh = x[b + 1] >>> 0;
+        x[d] = ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 1 : 0;
+        x[d + 1] = 0;
+        pcOff += 4;
+        break;
+      }
+      case Op.XOR: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        x[d] = x[a] ^ x[b];
+        x[d + 1] = x[a + 1] ^ x[b + 1];
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SRL: {
+        const a = (w >>> 15) & 127;
+        srl64(x, (w >>> 8) & 127, x[a], x[a + 1], x[(w >>> 22) & 127] & 63);
+        pcOff += 4;
+        break;
+      }
+      case Op.SRA: {
+        const a = (w >>> 15) & 127;
+        sra64(x, (w >>> 8) & 127, x[a], x[a + 1], x[(w >>> 22) & 127] & 63);
+        pcOff += 4;
+        break;
+      }
+      case Op.OR: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        x[d] = x[a] | x[b];
+        x[d + 1] = x[a + 1] | x[b + 1];
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.AND: {
+        const d = (w >>> 8) & 127;
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        x[d] = x[a] & x[b];
+        x[d + 1] = x[a + 1] & x[b + 1];
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.ADDIW: {
+        const d = (w >>> 8) & 127;
+        const r = (x[(w >>> 15) & 127] + imm) | 0;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SLLIW: {
+        const d = (w >>> 8) & 127;
+        const r = x[(w >>> 15) & 127] << imm;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.SRLIW: {
+        const d = (w >>> 8) & 127;
+        const r = (x[(w >>> 15) & 127] >>> imm) | 0;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.SRAIW: {
+        const d = (w >>> 8) & 127;
+        const r = x[(w >>> 15) & 127] >> imm;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.ADDW: {
+        const d = (w >>> 8) & 127;
+        const r = (x[(w >>> 15) & 127] + x[(w >>> 22) & 127]) | 0;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SUBW: {
+        const d = (w >>> 8) & 127;
+        const r = (x[(w >>> 15) & 127] - x[(w >>> 22) & 127]) | 0;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.SLLW: {
+        const d = (w >>> 8) & 127;
+        const r = x[(w >>> 15) & 127] << (x[(w >>> 22) & 127] & 31);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.SRLW: {
+        const d = (w >>> 8) & 127;
+        const r = (x[(w >>> 15) & 127] >>> (x[(w >>> 22) & 127] & 31)) | 0;
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.SRAW: {
+        const d = (w >>> 8) & 127;
+        const r = x[(w >>> 15) & 127] >> (x[(w >>> 22) & 127] & 31);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.MUL: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        mul64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.MULH: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        mulh64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.MULHSU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        mulhsu64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.MULHU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        mulhu64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.DIV: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        div64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.DIVU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        divu64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.REM: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        rem64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.REMU: {
+        const a = (w >>> 15) & 127;
+        const b = (w >>> 22) & 127;
+        remu64(x, (w >>> 8) & 127, x[a], x[a + 1], x[b], x[b + 1]);
+        pcOff += 4;
+        break;
+      }
+      case Op.MULW: {
+        const d = (w >>> 8) & 127;
+        const r = Math.imul(x[(w >>> 15) & 127], x[(w >>> 22) & 127]);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.DIVW: {
+        const d = (w >>> 8) & 127;
+        const r = divw(x[(w >>> 15) & 127], x[(w >>> 22) & 127]);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.DIVUW: {
+        const d = (w >>> 8) & 127;
+        const r = divuw(x[(w >>> 15) & 127], x[(w >>> 22) & 127]);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.REMW: {
+        const d = (w >>> 8) & 127;
+        const r = remw(x[(w >>> 15) & 127], x[(w >>> 22) & 127]);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.REMUW: {
+        const d = (w >>> 8) & 127;
+        const r = remuw(x[(w >>> 15) & 127], x[(w >>> 22) & 127]);
+        x[d] = r;
+        x[d + 1] = r >> 31;
+        pcOff += 4;
+        break;
+      }
+      case Op.NOP:
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      case Op.FENCE_I:
+        // Zifencei: drop the whole decode cache (code-cache.ts explains why that is cheap).
+        cpu.codeCache.flushAll();
+        cpu.events |= Ev.CTX;
+        pcOff += 4;
+        break;
+      case Op.ECALL: {
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        const h = cpu.ecallHandler;
+        if (cpu.priv === Priv.S && h !== null && h(cpu)) {
+          // The built-in SBI completed the call; it may have changed any state.
+          pcOff += 4;
+          cpu.events |= Ev.IRQ | Ev.CTX;
+          if (cpu.halted) {
+            cpu.stopReason = STOP_WFI;
+            cpu.events |= Ev.STOP;
+          }
+          break;
+        }
+        raise_exception(cpu, Excp.U_ECALL, 0, 0);
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      }
+      case Op.EBREAK:
+        cpu.pc = pageBase + pcOff;
+        raise_exception(cpu, Excp.BREAKPOINT, 0, 0);
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      case Op.MRET:
+        cpu.pc = pageBase + pcOff;
+        helper_mret(cpu);
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      case Op.SRET:
+        cpu.pc = pageBase + pcOff;
+        helper_sret(cpu);
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+      case Op.WFI:
+        cpu.pc = pageBase + pcOff;
+        if (!helper_wfi(cpu)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        if ((cpu.mip & cpu.mie) === 0) {
+          cpu.wfiWaiting = true;
+          cpu.pc = pageBase + pcOff;
+          return finish(cpu, n, STOP_WFI);
+        }
+        break;
+      case Op.SFENCE_VMA:
+        cpu.pc = pageBase + pcOff;
+        if (!helper_tlb_flush(cpu, imm)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        break;
+      case Op.CSR:
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        if (!helper_csrrw(cpu, w, imm)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        break;
+      case Op.LR:
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        if (!helper_lr(cpu, w, imm)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        break;
+      case Op.SC:
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        if (!helper_sc(cpu, w, imm)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        break;
+      case Op.AMO:
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        if (!helper_amo(cpu, w, imm)) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4;
+        break;
+      case Op.FLW:
+      case Op.FLD:
+      case Op.FSW:
+      case Op.FSD: {
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        const op = w & 0xff;
+        let ok: boolean;
+        if ((cpu.mstatus & Mstatus.FS) === 0) ok = raise_exception(cpu, Excp.ILLEGAL_INST, raw_insn_at_pc(cpu), 0);
+        else if (op === Op.FLW) ok = fp_load(cpu, w, imm, 4);
+        else if (op === Op.FLD) ok = fp_load(cpu, w, imm, 8);
+        else if (op === Op.FSW) ok = fp_store(cpu, w, imm, 4);
+        else ok = fp_store(cpu, w, imm, 8);
+        if (!ok) {
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        pcOff += 4 - ((w >>> 28) & 2);
+        break;
+      }
+      case Op.FP_F:
+      case Op.FP_X:
+        if ((cpu.mstatus & Mstatus.FS) === 0 || !executeOpFp(cpu, imm)) {
+          cpu.pc = pageBase + pcOff;
+          raise_exception(cpu, Excp.ILLEGAL_INST, imm, 0);
+          pageBase = cpu.pc - 8192;
+          pcOff = 8192;
+          continue;
+        }
+        // Only instructions writing an FP register dirty the FP state (as QEMU's mark_fs_dirty).
+        if ((w & 0xff) === Op.FP_F) cpu.mstatus |= Mstatus.FS;
+        pcOff += 4;
+        break;
+      default:
+        // Op.ILLEGAL: imm holds the instruction bits (mtval), 16 or 32 of them.
+        cpu.pc = pageBase + pcOff;
+        raise_exception(cpu, Excp.ILLEGAL_INST, imm, 0);
+        pageBase = cpu.pc - 8192;
+        pcOff = 8192;
+        continue;
+    }
+  }
+  cpu.pc = pageBase + pcOff;
+  return finish(cpu, n, STOP_BUDGET);
+}
