@@ -47,9 +47,11 @@ export class EmulatorThread {
             break;
           case 'error':
             cb.error(m.message);
+            result = { exit: { kind: 'quit' }, instructions: 0, seconds: 0 };
             break;
           case 'dtb-dumped':
             cb.dtbDumped?.(m.path);
+            result = { exit: { kind: 'quit' }, instructions: 0, seconds: 0 };
             break;
           case 'exit':
             result = { exit: m.exit, instructions: m.instructions, seconds: m.seconds };

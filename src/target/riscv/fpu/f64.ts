@@ -10,7 +10,7 @@
  * intermediate of those transformations overflows or underflows and the result is normal.
  *
  * When RNE is in effect and NX is already accrued (the usual state of a Linux process), no
- * error term is needed at all: a normal finite result can only raise NX.
+ * error term is needed at all: a finite result above the smallest normal can only raise NX.
  *
  * Everything else (NaN/inf operands, subnormal or overflowing results, zeros in mul/div) takes
  * the exact BigInt path in softfloat.ts, reading the operands' bit patterns.

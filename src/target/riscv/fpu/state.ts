@@ -1,9 +1,9 @@
 /**
  * FPU state shared with the CPU core, and the constants of the F/D extensions.
  *
- * References: RISC-V Unprivileged ISA (20191213 and later), chapter 11 "F" Standard Extension
- * (§11.2 fcsr, frm and fflags; §11.3 NaN generation and propagation; §11.5 NaN boxing of
- * narrower values in wider registers: chapter 12 "D", §12.2) and chapter 12 "D".
+ * References (section numbers of the RISC-V Unprivileged ISA manual, release 20191213): chapter 11
+ * "F" Standard Extension (§11.2 fcsr, frm and fflags; §11.3 NaN generation and propagation) and
+ * chapter 12 "D" (§12.2 NaN boxing of narrower values in wider registers).
  */
 
 /**
