@@ -33,6 +33,7 @@ export const hsmExtension: SbiExtension = {
         if (sbi.hsmState[target.hartId] !== SBI_HSM_STATE_STOPPED) return err(SBI_ERR_ALREADY_AVAILABLE);
         if (start > BigInt(Number.MAX_SAFE_INTEGER) || !sbi.platform.isRam(Number(start), 2)) return err(SBI_ERR_INVALID_ADDRESS);
         sbi.platform.enterSupervisor(target, start, id, opaque);
+        sbi.platform.stimer[target.hartId].disarm(); // a fresh hart has no timer armed
         target.halted = false;
         sbi.hsmState[target.hartId] = SBI_HSM_STATE_STARTED;
         return ok();
