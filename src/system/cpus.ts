@@ -3,7 +3,9 @@
  * (accel/tcg/tcg-accel-ops-rr.c, rr_cpu_thread_fn) does. Between slices the loop brings timers up
  * to date, lets devices poll their host side (console input), and asks the owner whether to stop.
  * When every running hart waits in WFI, the thread sleeps until the next timer deadline or until
- * input arrives (the host idles instead of spinning).
+ * input arrives (the host idles instead of spinning) — but only if no hart has work by then: the
+ * timers and the poll run after the harts, so they may just have raised an interrupt that ends a
+ * hart's WFI (QEMU's rr loop re-checks cpu_has_work before it waits, all_cpu_threads_idle).
  *
  * Contract: everything here runs on the emulator thread. `RunTarget` is implemented by the
  * machine; `RunHooks` by whoever owns the thread (the worker entry, or a test).
@@ -74,10 +76,28 @@ export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptio
     const exit = hooks.shouldExit();
     if (exit !== undefined) return exit;
     if (executed >= limit) return { kind: 'budget' };
-    if (!anyRunning) {
+    if (!anyRunning && !anyHartHasWork(harts)) {
       const ms = Math.min(target.msUntilNextDeadline(), maxIdleMs);
       if (ms > 0) hooks.idle(ms);
       target.updateTimers();
     }
   }
+}
+
+const CSR_MIE = 0x304;
+const CSR_MIP = 0x344;
+
+/**
+ * cpu_has_work (riscv_cpu_has_work) for every hart that is not halted: an interrupt is pending and
+ * enabled in mie, so WFI ends (global enables and delegation do not matter for the wake-up,
+ * privileged spec §3.3.3). Checked only when the loop is about to sleep.
+ */
+export function anyHartHasWork(harts: readonly RiscvHart[]): boolean {
+  for (const h of harts) {
+    if (h.halted) continue;
+    const mip = h.getCsr(CSR_MIP);
+    const mie = h.getCsr(CSR_MIE);
+    if (mip !== undefined && mie !== undefined && (mip & mie) !== 0n) return true;
+  }
+  return false;
 }

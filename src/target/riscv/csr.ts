@@ -12,7 +12,7 @@
  * predicates and privilege checks, as QEMU's env->debugger does.
  */
 
-import { Priv } from './cpu-api';
+import { Mip, Priv } from './cpu-api';
 import type { RiscvCpu } from './cpu';
 import { Csr, Excp, IrqMask, MEDELEG_MASK, MISA_EXT, Mstatus, SatpMode } from './cpu-bits';
 import { Ev } from './events';
@@ -463,16 +463,21 @@ export function helper_csrrw(cpu: RiscvCpu, w: number, csr: number): boolean {
   const oldLo = old[0];
   const oldHi = old[1];
   if (write) {
+    // CSRRS/CSRRC on mip: only the software-writable SEIP bit takes part in the read-modify-write,
+    // not the PLIC's line OR-ed into the value read (privileged spec §3.1.9; QEMU's csrrs/csrrc pass
+    // rs1 as the write mask, so rmw_mip64 leaves software_seip alone). Else an M-mode `csrs mip, STIP`
+    // (OpenSBI's timer handler) while SEIP is high would latch SEIP for good.
+    const rmwLo = csr === Csr.MIP && !cpu.seipSw ? oldLo & ~Mip.SEIP : oldLo;
     let nLo: number;
     let nHi: number;
     if (op === 1) {
       nLo = srcLo;
       nHi = srcHi;
     } else if (op === 2) {
-      nLo = oldLo | srcLo;
+      nLo = rmwLo | srcLo;
       nHi = oldHi | srcHi;
     } else {
-      nLo = oldLo & ~srcLo;
+      nLo = rmwLo & ~srcLo;
       nHi = oldHi & ~srcHi;
     }
     csr_write(cpu, csr, nLo, nHi, false);
