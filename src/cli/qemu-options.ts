@@ -30,8 +30,43 @@ export interface MachineOptions {
   gdb?: string;
   /** -S: do not start the vCPUs until a debugger (or the console) says so. */
   startStopped: boolean;
+  /** -drive, in command-line order. */
+  drives: DriveOptions[];
+  /** -device virtio-blk-device (and the devices `if=virtio` drives imply), in order. */
+  devices: VirtioBlkDeviceOptions[];
+  /** -global virtio-mmio.force-legacy=on|off (QEMU 7.2's default: on, i.e. virtio-mmio version 1). */
+  virtioMmioForceLegacy: boolean;
   /** Options accepted for compatibility and ignored, with the reason (printed once). */
   ignored: string[];
+  /** One-line notices for the user (e.g. how an option was mapped). */
+  notes: string[];
+}
+
+export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
+export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
+
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,node-name= */
+export interface DriveOptions {
+  id: string;
+  file: string;
+  format?: 'raw' | 'qcow2';
+  if: 'none' | 'virtio';
+  cache?: CacheMode;
+  aio?: 'threads';
+  readOnly: boolean;
+  rerror?: ErrorAction;
+  werror?: ErrorAction;
+  nodeName?: string;
+}
+
+/** -device virtio-blk-device,drive=,serial=,num-queues=,queue-size= */
+export interface VirtioBlkDeviceOptions {
+  driver: 'virtio-blk-device';
+  drive: string;
+  id?: string;
+  serial?: string;
+  numQueues?: number;
+  queueSize?: number;
 }
 
 const MAX_SMP = 8;
@@ -107,6 +142,13 @@ const withArg: Record<string, Handler> = {
   dtb(value, o) {
     o.dtb = value;
   },
+  drive: parseDrive,
+  device: parseDevice,
+  global(value, o) {
+    const m = /^virtio-mmio\.force-legacy=(.*)$/.exec(value);
+    if (m === null) throw new CliError(`-global ${value}: only virtio-mmio.force-legacy is supported`);
+    o.virtioMmioForceLegacy = onOff(`-global ${value}`, 'force-legacy', m[1]);
+  },
   gdb(value, o) {
     o.gdb = value;
   },
@@ -154,11 +196,73 @@ function parseMachine(value: string, o: MachineOptions): void {
   }
 }
 
+function onOff(opt: string, key: string, v: string): boolean {
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  throw new CliError(`${opt}: parameter '${key}' expects 'on' or 'off'`);
+}
+
+function oneOf<T extends string>(opt: string, key: string, v: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new CliError(`${opt}: invalid value '${v}' for parameter '${key}' (expected ${allowed.join(', ')})`);
+}
+
+function parseDrive(value: string, o: MachineOptions): void {
+  const opt = `-drive ${value}`;
+  const kv = parseKeyValues(value);
+  const d: DriveOptions = { id: '', file: '', if: 'none', readOnly: false };
+  for (const [k, v] of kv) {
+    switch (k) {
+      case 'file': d.file = v; break;
+      case 'id': d.id = v; break;
+      case 'format': d.format = oneOf(opt, k, v, ['raw', 'qcow2'] as const); break;
+      case 'if': d.if = oneOf(opt, k, v, ['none', 'virtio'] as const); break;
+      case 'cache': d.cache = oneOf(opt, k, v, ['none', 'writeback', 'writethrough', 'directsync', 'unsafe'] as const); break;
+      case 'aio': d.aio = oneOf(opt, k, v, ['threads'] as const); break;
+      case 'readonly': d.readOnly = onOff(opt, k, v); break;
+      case 'rerror': d.rerror = oneOf(opt, k, v, ['report', 'ignore', 'stop'] as const); break;
+      case 'werror': d.werror = oneOf(opt, k, v, ['report', 'ignore', 'stop', 'enospc'] as const); break;
+      case 'node-name': d.nodeName = v; break;
+      case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
+      default: throw new CliError(`${opt}: unsupported parameter '${k}'`);
+    }
+  }
+  if (d.file === '') throw new CliError(`${opt}: a file= is required`);
+  if (d.id === '') d.id = d.if === 'virtio' ? `virtio${o.drives.filter((x) => x.if === 'virtio').length}` : `drive${o.drives.length}`;
+  if (o.drives.some((x) => x.id === d.id)) throw new CliError(`${opt}: Duplicate ID '${d.id}' for drive`);
+  o.drives.push(d);
+  if (d.if === 'virtio') {
+    o.devices.push({ driver: 'virtio-blk-device', drive: d.id });
+    o.notes.push(`-drive if=virtio: QEMU's virt would create virtio-blk-pci; vtrace has no PCI yet and attaches '${d.id}' to a virtio-blk-device (virtio-mmio)`);
+  }
+}
+
+function parseDevice(value: string, o: MachineOptions): void {
+  const opt = `-device ${value}`;
+  const kv = parseKeyValues(value, 'driver');
+  const driver = kv.get('driver');
+  if (driver === 'virtio-blk-pci') throw new CliError(`${opt}: PCI is not emulated yet; use -device virtio-blk-device (virtio-mmio)`);
+  if (driver !== 'virtio-blk-device') throw new CliError(`${opt}: unsupported device '${driver}' (vtrace has virtio-blk-device)`);
+  const dev: VirtioBlkDeviceOptions = { driver, drive: '' };
+  for (const [k, v] of kv) {
+    switch (k) {
+      case 'driver': break;
+      case 'drive': dev.drive = v; break;
+      case 'id': dev.id = v; break;
+      case 'serial': dev.serial = v; break;
+      case 'num-queues': dev.numQueues = Number(v); break;
+      case 'queue-size': dev.queueSize = Number(v); break;
+      case 'iothread': throw new CliError(`${opt}: iothread= (dataplane) is not wired to the command line yet`);
+      default: throw new CliError(`${opt}: unsupported property '${k}'`);
+    }
+  }
+  if (dev.drive === '') throw new CliError(`${opt}: drive property not set`);
+  o.devices.push(dev);
+}
+
 /** Options that belong to later parts of vtrace: named so the error says what is missing. */
 const notYet: Record<string, string> = {
-  drive: 'block devices (-drive) are not supported yet',
-  device: 'devices (-device) are not supported yet',
-  object: 'objects (-object) are not supported yet',
+  object: 'objects (-object, e.g. iothreads) are not wired to the command line yet',
   trace: 'tracing (-trace) is not supported yet',
   D: 'logging (-D) is not supported yet',
   d: 'logging (-d) is not supported yet',
@@ -167,7 +271,19 @@ const notYet: Record<string, string> = {
 };
 
 export function defaultMachineOptions(): MachineOptions {
-  return { machine: 'virt', ramSize: 128 * 1024 * 1024, smp: 1, bios: 'default', nographic: false, startStopped: false, ignored: [] };
+  return {
+    machine: 'virt',
+    ramSize: 128 * 1024 * 1024,
+    smp: 1,
+    bios: 'default',
+    nographic: false,
+    startStopped: false,
+    drives: [],
+    devices: [],
+    virtioMmioForceLegacy: true,
+    ignored: [],
+    notes: [],
+  };
 }
 
 /** Parse a QEMU-style argument vector (without the program name). Throws CliError on bad input. */
@@ -191,5 +307,12 @@ export function parseQemuArgs(argv: string[]): MachineOptions {
     }
     throw new CliError(`unknown option '${arg}'`);
   }
+  for (const dev of o.devices) {
+    if (!o.drives.some((d) => d.id === dev.drive)) throw new CliError(`-device ${dev.driver},drive=${dev.drive}: Property '${dev.driver}.drive' can't find value '${dev.drive}'`);
+  }
+  const used = o.devices.map((d) => d.drive);
+  const twice = used.find((id, i) => used.indexOf(id) !== i);
+  if (twice !== undefined) throw new CliError(`drive '${twice}' is attached to two devices`);
+  if (o.devices.length > 8) throw new CliError('at most 8 virtio-mmio devices fit the virt board');
   return o;
 }

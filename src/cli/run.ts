@@ -9,6 +9,24 @@ import { CliError, type MachineOptions } from './qemu-options';
 import { EmulatorThread } from '../system/emulator';
 import { attachStdio } from './stdio-console';
 import { repoRoot } from './guest';
+import * as os from 'node:os';
+
+/** Size of the scratch disk the default guest exercises (2048 sectors). */
+const SCRATCH_BYTES = 1024 * 1024;
+
+/**
+ * The default guest drives virtio-blk against a scratch image vtrace creates (and removes at exit)
+ * when the command line names no drive. Returns the folder to remove, or undefined.
+ */
+function addScratchDisk(o: MachineOptions): string | undefined {
+  if (o.kernel !== DEFAULT_GUEST || o.drives.length > 0) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-scratch-'));
+  const file = path.join(dir, 'scratch.img');
+  fs.writeFileSync(file, Buffer.alloc(SCRATCH_BYTES));
+  o.drives = [{ id: 'hd0', file, format: 'raw', if: 'none', readOnly: false }];
+  o.devices = [{ driver: 'virtio-blk-device', drive: 'hd0' }];
+  return dir;
+}
 
 /** The embedded default guest (guest/default/): booted when no -kernel is given. */
 export const DEFAULT_GUEST = path.join(repoRoot, 'guest', 'default', 'default.bin');
@@ -23,6 +41,9 @@ export function resolveRunOptions(opts: MachineOptions): MachineOptions {
     ['-dtb', o.dtb],
     ['-bios', o.bios === 'default' || o.bios === 'none' ? undefined : o.bios],
   ];
+  for (const d of o.drives) {
+    if (!fs.existsSync(d.file)) throw new CliError(`-drive file=${d.file}: Could not open '${d.file}': No such file or directory`);
+  }
   for (const [opt, file] of files) {
     if (file === undefined) continue;
     let st: fs.Stats;
@@ -39,10 +60,21 @@ export function resolveRunOptions(opts: MachineOptions): MachineOptions {
 
 export async function runCommand(opts: MachineOptions): Promise<number> {
   const options = resolveRunOptions(opts);
+  const scratch = addScratchDisk(options);
+  try {
+    return await runMachine(options);
+  } finally {
+    if (scratch !== undefined) fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function runMachine(options: MachineOptions): Promise<number> {
   for (const note of options.ignored) process.stderr.write(`vtrace: ${note} accepted and ignored\n`);
+  for (const note of options.notes) process.stderr.write(`vtrace: ${note}\n`);
   let failed = false;
   const emu = new EmulatorThread(options, {
     serial: (data) => process.stdout.write(data),
+    warning: (text) => process.stderr.write(text),
     error: (message) => {
       failed = true;
       process.stderr.write(`vtrace: ${message}\n`);

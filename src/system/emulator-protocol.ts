@@ -24,6 +24,8 @@ export type EmulatorEvent =
   /** The machine could not be created (bad kernel image, bad dtb...): one line for the user. */
   | { type: 'error'; message: string }
   | { type: 'dtb-dumped'; path: string }
+  /** A warning for the user's stderr (QEMU's wording, newline-terminated). */
+  | { type: 'warning'; text: string }
   | { type: 'exit'; exit: SerializableExit; instructions: number; seconds: number };
 
 export type SerializableExit = Exclude<RunExit, { kind: 'stopped' }> | { kind: 'stopped'; hart: number; reason: string };

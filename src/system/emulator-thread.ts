@@ -9,6 +9,10 @@ import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExi
 import { ByteRing } from '../util/byte-ring';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
 import { createMachine, MachineSetupError } from './machine-setup';
+import { main_loop_wait, qemu_init_main_loop } from '../util/main-loop';
+
+/** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
+const IDLE_SLICE_NS = 2_000_000;
 
 function post(ev: EmulatorEvent): void {
   parentPort!.postMessage(ev);
@@ -21,12 +25,16 @@ function main(): void {
   let shutdown: RunExit | undefined;
   let quit = false;
 
+  // QEMU's main loop (AioContexts, bottom halves, the thread pool's completions, the virtqueues'
+  // host notifiers) runs on this thread between vCPU rounds, as under single-threaded TCG.
+  qemu_init_main_loop();
   let machine;
   try {
     machine = createMachine(data.options, {
       write: (bytes) => {
         for (const b of bytes) out.push(b);
       },
+      warn: (text) => post({ type: 'warning', text }),
       onShutdown: (r) => {
         shutdown = r;
       },
@@ -55,6 +63,7 @@ function main(): void {
   const m = machine;
   const hooks: RunHooks = {
     poll() {
+      main_loop_wait(true);
       m.pollInput();
       flush();
       for (let m = receiveMessageOnPort(data.control); m !== undefined; m = receiveMessageOnPort(data.control)) {
@@ -63,9 +72,15 @@ function main(): void {
       }
     },
     idle(ms) {
-      const seq = input.seq();
-      if (input.available() > 0) return;
-      input.wait(seq, ms);
+      // Sleep in the main loop (woken by notifiers, bottom halves and timers) in short slices,
+      // checking the console ring between them.
+      const deadline = performance.now() + ms;
+      for (;;) {
+        if (input.available() > 0) return;
+        const left = deadline - performance.now();
+        if (left <= 0) return;
+        if (main_loop_wait(false, Math.min(left * 1e6, IDLE_SLICE_NS))) return;
+      }
     },
     shouldExit(): RunExit | undefined {
       if (shutdown !== undefined) return shutdown;

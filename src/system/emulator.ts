@@ -13,6 +13,7 @@ export interface EmulatorCallbacks {
   serial(data: Uint8Array): void;
   error(message: string): void;
   dtbDumped?(path: string): void;
+  warning?(text: string): void;
 }
 
 export interface EmulatorResult {
@@ -48,6 +49,9 @@ export class EmulatorThread {
           case 'error':
             cb.error(m.message);
             result = { exit: { kind: 'quit' }, instructions: 0, seconds: 0 };
+            break;
+          case 'warning':
+            cb.warning?.(m.text);
             break;
           case 'dtb-dumped':
             cb.dtbDumped?.(m.path);

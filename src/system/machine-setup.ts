@@ -8,6 +8,11 @@ import { RingCharBackend } from '../chardev/char-ring';
 import { createVirtMachine, VirtConfigError, type VirtMachine } from '../machine/virt/virt';
 import type { ByteRing } from '../util/byte-ring';
 import type { RunExit } from './cpus';
+import { blockdevOpen, blockErrorText } from '../block/blockdev';
+import { BlockError } from '../block/block-int';
+import { file_posix_register_buffer } from '../block/file-posix-align';
+import { VirtIOBlock, VirtioBlkConfigError } from '../hw/block/virtio-blk';
+import { blockBackendOps } from '../hw/block/block-backend-ops';
 
 /** A problem the user can fix (bad image, RAM too small for it): reported as one line. */
 export class MachineSetupError extends Error {}
@@ -17,6 +22,8 @@ export interface MachineHostSide {
   write(bytes: Uint8Array): void;
   /** Console input from the front end. */
   input: ByteRing;
+  /** Warnings for the user (QEMU prints them on stderr), e.g. the raw-probing warning. */
+  warn(text: string): void;
   /** The guest powered off, failed (sifive_test) or asked for a reset the caller handles. */
   onShutdown(exit: RunExit): void;
 }
@@ -34,6 +41,7 @@ export function createMachine(o: MachineOptions, host: MachineHostSide): VirtMac
       bios: o.bios,
       dtb: o.dtb,
       dumpDtb: o.dumpDtb,
+      virtioMmioForceLegacy: o.virtioMmioForceLegacy,
       serial: new RingCharBackend(host.input, (d) => host.write(d)),
       onShutdown: (r) => {
         // A reset is handed to the run loop's owner, which resets the machine and goes on, as
@@ -46,5 +54,47 @@ export function createMachine(o: MachineOptions, host: MachineHostSide): VirtMac
     throw e;
   }
   if (o.dumpDtb !== undefined) return 'dtb-dumped';
+  attachBlockDevices(o, machine, host);
   return machine;
+}
+
+/**
+ * -drive + -device virtio-blk-device: open each drive (BlockBackend over the format and
+ * protocol nodes) and plug a virtio-blk device into the virtio-mmio slots from the top down,
+ * as QEMU's virt assigns them.
+ */
+function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: MachineHostSide): void {
+  if (o.devices.length === 0) return;
+  file_posix_register_buffer(machine.as.ram.buffer);
+  o.devices.forEach((dev, i) => {
+    const d = o.drives.find((x) => x.id === dev.drive)!;
+    try {
+      const blk = blockdevOpen({
+        file: d.file,
+        format: d.format,
+        id: d.id,
+        cache: d.cache,
+        aio: d.aio,
+        readOnly: d.readOnly,
+        rerror: d.rerror,
+        werror: d.werror,
+        nodeName: d.nodeName,
+        logger: (text) => host.warn(text),
+      });
+      const vdev = new VirtIOBlock({
+        blk,
+        ops: blockBackendOps,
+        ram: machine.as.ram,
+        id: dev.id ?? d.id,
+        serial: dev.serial,
+        num_queues: dev.numQueues,
+        queue_size: dev.queueSize,
+      });
+      machine.virtioProxies[machine.virtioProxies.length - 1 - i].plug(vdev);
+    } catch (e) {
+      if (e instanceof BlockError) throw new MachineSetupError(`-drive ${d.file}: ${blockErrorText(e)}`);
+      if (e instanceof VirtioBlkConfigError) throw new MachineSetupError(`-device ${dev.driver}: ${e.message}`);
+      throw e;
+    }
+  });
 }

@@ -36,6 +36,8 @@ export interface BlockBackendOps {
   blk_get_max_iov?(blk: BlockBackendHandle): number;
   blk_drain?(blk: BlockBackendHandle): void;
   blk_enable_write_cache?(blk: BlockBackendHandle): boolean;
+  /** The driver toggled the write cache through config space (VIRTIO_BLK_F_CONFIG_WCE). */
+  blk_set_enable_write_cache?(blk: BlockBackendHandle, wce: boolean): void;
   /** rerror=/werror= live on the drive: what to do about a failed request (positive errno). */
   blk_get_error_action?(blk: BlockBackendHandle, is_read: boolean, error: number): BlockErrorActionName;
   /** Record the action taken (QMP BLOCK_IO_ERROR; STOP also stops the VM). */
@@ -59,6 +61,7 @@ export const blockBackendOps: BlockBackendOps = {
   blk_is_read_only: (blk) => bb.blk_is_read_only(blk as BlockBackend),
   blk_drain: (blk) => bb.blk_drain(blk as BlockBackend),
   blk_enable_write_cache: (blk) => (blk as BlockBackend).enable_write_cache,
+  blk_set_enable_write_cache: (blk, wce) => bb.blk_set_enable_write_cache(blk as BlockBackend, wce),
   blk_get_error_action: (blk, is_read, error) => bb.blk_get_error_action(blk as BlockBackend, is_read, error) as BlockErrorActionName,
   blk_error_action: (blk, action, is_read, error) => bb.blk_error_action(blk as BlockBackend, action as bb.BlockErrorAction, is_read, error),
 };

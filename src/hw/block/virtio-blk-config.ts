@@ -106,6 +106,8 @@ export function virtio_blk_features(features: bigint, device_bits: bigint, o: { 
     f |= bit(VIRTIO_BLK_F_SCSI); // legacy: offered, every SCSI request answers UNSUPP
   }
   if (o.writeCache) f |= bit(VIRTIO_BLK_F_FLUSH);
+  // QEMU's config-wce=on (the default): the driver may toggle the write cache through `writeback`.
+  f |= bit(VIRTIO_BLK_F_CONFIG_WCE);
   if (o.readOnly) f |= bit(VIRTIO_BLK_F_RO);
   if (o.num_queues > 1) f |= bit(VIRTIO_BLK_F_MQ);
   return f;

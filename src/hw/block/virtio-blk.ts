@@ -220,6 +220,11 @@ export const virtioBlkClass: VirtioDeviceClass = {
     const s = vdev as VirtIOBlock;
     virtio_blk_update_config(config, s.ops.blk_getlength(s.blk), s.conf, s.host_features, writeCacheEnabled(s));
   },
+  set_config(vdev, config) {
+    // virtio_blk_set_config: only `writeback` (offset 32) is writable.
+    const s = vdev as VirtIOBlock;
+    if (config.length > 32) s.ops.blk_set_enable_write_cache?.(s.blk, config[32] !== 0);
+  },
   reset(vdev) {
     virtio_blk_reset(vdev as VirtIOBlock);
   },

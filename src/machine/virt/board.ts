@@ -34,7 +34,7 @@ import {
   virt_memmap,
 } from './memmap';
 import { VirtualClock } from './virtual-clock';
-import { emptyVirtioMmioRegion } from './virtio-slots';
+import { VirtIOMMIOProxy } from '../../hw/virtio/virtio-mmio';
 import { bootBuiltinSbi, type BuiltinSbi, enterSupervisor, type SbiHart, type SbiPlatform } from './sbi';
 
 export type { ShutdownRequest } from '../../hw/misc/sifive-test';
@@ -62,6 +62,11 @@ export interface VirtConfig {
   dtb?: string;
   /** -machine dumpdtb=FILE: write the final device tree there (the caller then exits, as QEMU). */
   dumpDtb?: string;
+  /**
+   * virtio-mmio transports report Version 1 (legacy) when true, as QEMU 7.2 does by default
+   * (`-global virtio-mmio.force-legacy=on`); false gives Version 2 (modern). Default true.
+   */
+  virtioMmioForceLegacy?: boolean;
   /** The UART's host side. */
   serial: CharBackend;
   /** Guest asked to power off, fail (sifive_test 0x3333) or reset. Called at most once per request. */
@@ -93,8 +98,13 @@ export interface VirtMachine {
   readonly test: SifiveTest;
   /** PLIC inputs of the virtio-mmio slots 0..7 (sources 1..8), for the virtio transport. */
   readonly virtioIrqs: readonly IrqLine[];
-  /** The MMIO regions mapped at the slots now (placeholders until devices are attached). */
+  /** The MMIO regions mapped at the slots (one virtio-mmio transport each). */
   readonly virtioSlots: ReadonlyArray<{ base: number; region: MemoryRegion }>;
+  /**
+   * The virtio-mmio transports of slots 0..7; `plug(vdev)` attaches a device. QEMU fills the
+   * slots from the highest down (the first -device lands in slot 7, at 0x10008000, IRQ 8).
+   */
+  readonly virtioProxies: readonly VirtIOMMIOProxy[];
   /** The flattened device tree placed in RAM. */
   readonly fdt: Uint8Array;
   readonly boot: VirtBootInfo;
@@ -169,12 +179,15 @@ export function buildVirtMachine(config: VirtConfig, createHart: CreateHart): Vi
 
   const virtioIrqs: IrqLine[] = [];
   const virtioSlots: Array<{ base: number; region: MemoryRegion }> = [];
+  const virtioProxies: VirtIOMMIOProxy[] = [];
   for (let i = 0; i < VIRTIO_COUNT; i++) {
     const base = m.VIRT_VIRTIO.base + i * m.VIRT_VIRTIO.size;
-    const region = emptyVirtioMmioRegion(VIRTIO_MMIO_REGION_SIZE, { onGuestError: guestError });
-    as.addRegion(base, region);
-    virtioSlots.push({ base, region });
-    virtioIrqs.push(plic.irq(VIRTIO_IRQ + i));
+    const irq = plic.irq(VIRTIO_IRQ + i);
+    const proxy = new VirtIOMMIOProxy({ irq, legacy: config.virtioMmioForceLegacy ?? true, onGuestError: guestError });
+    as.addRegion(base, proxy.region);
+    virtioSlots.push({ base, region: proxy.region });
+    virtioProxies.push(proxy);
+    virtioIrqs.push(irq);
   }
 
   const { boot, fdt, mrom: romBytes, blobs, dtbDumpedTo } = virt_load_boot_images(as, config);
@@ -206,6 +219,7 @@ export function buildVirtMachine(config: VirtConfig, createHart: CreateHart): Vi
     test,
     virtioIrqs,
     virtioSlots,
+    virtioProxies,
     fdt,
     boot,
     get sbi() {
@@ -217,6 +231,7 @@ export function buildVirtMachine(config: VirtConfig, createHart: CreateHart): Vi
       clint!.reset();
       plic.reset();
       uart.reset();
+      for (const p of virtioProxies) p.reset();
       for (const b of blobs) as.writePhys(b.addr, b.bytes);
       for (const h of harts) h.flushIcache();
       if (sbiPlatform !== null) {

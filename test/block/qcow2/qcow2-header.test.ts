@@ -2,7 +2,7 @@ import { afterAll, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { qcow2_probe, qcow2_read_header } from '../../../src/block/qcow2/qcow2-header';
-import { blockdevOpen } from '../../../src/block/blockdev';
+import { blockdevClose, blockdevOpen } from '../../../src/block/blockdev';
 import { makeImage, qemuImg, run, tempDir, cleanupTempDirs } from '../block-test-helpers';
 
 afterAll(() => cleanupTempDirs());
@@ -27,8 +27,11 @@ test('qemu-img create -f qcow2 images: probed as qcow2, header fields match qemu
   expect(h.backing_file).toBe(base);
   expect(h.backing_format).toBe('raw');
   expect(h.refcount_order).toBe(4);
-  // never guessed raw: probing finds qcow2, and opening says plainly that it is not supported yet
-  expect(() => blockdevOpen({ file: img, id: 'q0', readOnly: true, logger: () => {} })).toThrow(/qcow2 images are not supported by vtrace yet/);
+  // never guessed raw: probing finds qcow2, and the node opens with its backing file
+  const blk = blockdevOpen({ file: img, id: 'q0', readOnly: true, logger: () => {} });
+  expect(blk.root!.bs.drv.format_name).toBe('qcow2');
+  expect(blk.root!.bs.backing!.bs.filename).toBe(base);
+  blockdevClose(blk);
 });
 
 test('qcow2_read_header rejects what is not a qcow2 header', () => {
