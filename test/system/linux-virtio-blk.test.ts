@@ -1,0 +1,75 @@
+/**
+ * Linux with its root filesystem on virtio-blk (the recipe's ext4 image, `root=/dev/vda`): the
+ * guest writes a file, syncs and powers off; on the host `e2fsck -fn` is clean and the file holds
+ * what the guest wrote. The same through a qcow2 overlay made by `qemu-img create -b base -F raw`:
+ * `qemu-img check` clean, the base image untouched.
+ */
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { linuxGuestDir, spawnGuest, VTRACE, which } from '../helpers/spawn-guest';
+
+const dir = linuxGuestDir();
+if (!dir) {
+  const msg = 'Linux guest not built (VTRACE_GUEST_DIR unset: run `npm test`, which builds it, or `npm run guest:build`)';
+  if (process.env.CI) throw new Error(msg);
+  console.warn(`skipping Linux virtio-blk tests: ${msg}`);
+}
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-linux-blk-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+async function bootWriteSync(driveArg: string, token: string) {
+  const g = spawnGuest(process.execPath, [
+    VTRACE, 'run', '-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(dir!, 'Image'),
+    '-append', 'root=/dev/vda rw console=ttyS0', '-drive', driveArg, '-device', 'virtio-blk-device,drive=hd0',
+  ]);
+  await g.waitFor('vtrace-guest: root=ext4', 240_000);
+  await g.waitFor(/# $/, 60_000);
+  g.type(`echo ${token} > /from-guest.txt; sync; poweroff -f\n`);
+  const code = await g.exited(120_000);
+  return { code, out: g.output(), err: g.stderr() };
+}
+
+function fileInExt4(image: string, name: string): string {
+  const r = spawnSync('debugfs', ['-R', `cat ${name}`, image], { encoding: 'latin1' });
+  return r.stdout;
+}
+
+describe.skipIf(!dir)('Linux root on virtio-blk', () => {
+  test('ext4 on a raw image: e2fsck clean, the file the guest wrote is there', { timeout: 420_000 }, async () => {
+    const img = path.join(tmp, 'root.img');
+    fs.copyFileSync(path.join(dir!, 'rootfs.ext4'), img);
+    const token = `raw-${process.pid}`;
+    const r = await bootWriteSync(`file=${img},format=raw,id=hd0,if=none`, token);
+    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+    const fsck = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    expect(fileInExt4(img, '/from-guest.txt')).toBe(`${token}\n`);
+  });
+
+  test.skipIf(!which('qemu-img'))('ext4 through a qcow2 overlay on a raw base: qemu-img check clean, base untouched', { timeout: 420_000 }, async () => {
+    const base = path.join(tmp, 'base.img');
+    const overlay = path.join(tmp, 'overlay.qcow2');
+    fs.copyFileSync(path.join(dir!, 'rootfs.ext4'), base);
+    const before = sha256(base);
+    const mk = spawnSync('qemu-img', ['create', '-f', 'qcow2', '-b', base, '-F', 'raw', overlay], { encoding: 'utf8' });
+    expect(mk.status, mk.stderr).toBe(0);
+    const token = `qcow2-${process.pid}`;
+    const r = await bootWriteSync(`file=${overlay},format=qcow2,id=hd0,if=none`, token);
+    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+    const check = spawnSync('qemu-img', ['check', overlay], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(sha256(base)).toBe(before);
+    const flat = path.join(tmp, 'flat.img');
+    const conv = spawnSync('qemu-img', ['convert', '-O', 'raw', overlay, flat], { encoding: 'utf8' });
+    expect(conv.status, conv.stderr).toBe(0);
+    const fsck = spawnSync('e2fsck', ['-fn', flat], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    expect(fileInExt4(flat, '/from-guest.txt')).toBe(`${token}\n`);
+  });
+});
