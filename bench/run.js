@@ -5,9 +5,11 @@
  *
  *   boot    Linux from the recipe's initramfs to init, then `poweroff -f` (wall time to exit)
  *   sha256  in that guest: `dd if=/dev/zero bs=1M count=16 | sha256sum` (wall time of the command)
+ *   dd      boot plus `dd if=/dev/vda of=/dev/null bs=64k count=512` (the recipe's ext4 image on
+ *           virtio-blk-device, read-only): wall time to exit, and the dd alone
  *   cpu     micro-benchmarks of the interpreter alone (bench/cpu/*.js), no QEMU counterpart
  *
- * Usage: node bench/run.js [boot] [sha256] [cpu]   (default: all). Needs the Linux guest
+ * Usage: node bench/run.js [boot] [dd] [sha256] [io] [cpu]   (default: all). Needs the Linux guest
  * (`npm run guest:build`) and qemu-system-misc; what is missing is reported and skipped.
  */
 'use strict';
@@ -45,7 +47,7 @@ function runGuest(argv0, args, command, env) {
         tMarker = process.hrtime.bigint();
         p.stdin.write(`${command}\n`);
       }
-      if (tMarker && !tCmdDone && out.includes('bench-done')) tCmdDone = process.hrtime.bigint();
+      if (tMarker && !tCmdDone && out.includes('bench-done-42')) tCmdDone = process.hrtime.bigint();
     });
     p.stderr.on('data', (d) => (err += d.toString()));
     p.on('exit', (code) => {
@@ -76,20 +78,31 @@ async function benchLinux(which) {
   const machine = ['-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(dir, 'Image'), '-initrd', path.join(dir, 'initramfs.cpio.gz'), '-append', 'console=ttyS0'];
   const cases = [];
   if (which.has('boot')) cases.push(['boot to init + poweroff', 'poweroff -f', (r) => r.totalMs]);
-  if (which.has('sha256')) cases.push(['sha256sum of 16 MiB (in guest)', 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum; echo bench-done; poweroff -f', (r) => r.cmdMs]);
-  for (const [name, cmd, pick] of cases) {
+  const disk = ['-drive', `file=${path.join(dir, 'rootfs.ext4')},format=raw,id=hd0,if=none,readonly=on`, '-device', 'virtio-blk-device,drive=hd0'];
+  if (which.has('dd')) cases.push(['boot + dd 32 MiB from /dev/vda', 'dd if=/dev/vda of=/dev/null bs=64k count=512; echo bench-done-$((6*7)); poweroff -f', (r) => r.totalMs, disk]);
+  if (which.has('dd')) cases.push(['  the dd alone (in guest)', 'dd if=/dev/vda of=/dev/null bs=64k count=512; echo bench-done-$((6*7)); poweroff -f', (r) => r.cmdMs, disk]);
+  if (which.has('sha256')) cases.push(['sha256sum of 16 MiB (in guest)', 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum; echo bench-done-$((6*7)); poweroff -f', (r) => r.cmdMs]);
+  for (const [name, cmd, pick, extra = []] of cases) {
     const vt = [];
     const qm = [];
     let stats = '';
     for (let i = 0; i < REPEAT; i++) {
-      const q = await runGuest('qemu-system-riscv64', machine, cmd);
+      const q = await runGuest('qemu-system-riscv64', [...machine, ...extra], cmd);
       qm.push(pick(q));
-      const v = await runGuest(process.execPath, [path.join(REPO, 'bin/vtrace'), 'run', ...machine], cmd, { VTRACE_STATS: '1' });
+      const v = await runGuest(process.execPath, [path.join(REPO, 'bin/vtrace'), 'run', ...machine, ...extra], cmd, { VTRACE_STATS: '1' });
       vt.push(pick(v));
       stats = (v.stderr.match(/vtrace: .*MIPS.*/) || [''])[0];
     }
     row(name, median(vt), median(qm));
     if (stats) console.log(`${''.padEnd(34)} ${stats}`);
+  }
+}
+
+/** The block layer alone (bench/io*.js), against fio where the script has a counterpart. */
+function benchIo() {
+  for (const f of fs.readdirSync(__dirname).filter((f) => /^io.*\.js$/.test(f)).sort()) {
+    console.log(`--- ${f}`);
+    spawnSync(process.execPath, [path.join(__dirname, f)], { stdio: 'inherit' });
   }
 }
 
@@ -104,9 +117,10 @@ function benchCpu() {
 
 (async () => {
   const args = new Set(process.argv.slice(2));
-  const which = args.size ? args : new Set(['boot', 'sha256', 'cpu']);
+  const which = args.size ? args : new Set(['boot', 'dd', 'sha256', 'io', 'cpu']);
   console.log(`vtrace bench on ${require('node:os').cpus().length} cores, node ${process.version}, ${REPEAT} runs each (medians)`);
-  if (which.has('boot') || which.has('sha256')) await benchLinux(which);
+  if (which.has('boot') || which.has('sha256') || which.has('dd')) await benchLinux(which);
+  if (which.has('io')) benchIo();
   if (which.has('cpu')) benchCpu();
 })().catch((e) => {
   console.error(e.message);
