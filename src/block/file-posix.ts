@@ -266,7 +266,7 @@ export function* raw_co_prw(bs: BlockDriverState, offset: number, bytes: number,
   const acb: RawPosixAIOData = { aio_type: shared ? type : type & ~QEMU_AIO_MISALIGNED, aio_fildes: s.fd, aio_offset: offset, aio_nbytes: bytes, io: { iov, niov: iov.length } };
   if (shared && bounce !== undefined) acb.bounce = bounce;
   const h = blockTraceHooks.file_paio_submit;
-  if (h !== null) h(bs, 'handle_aiocb_rw', offset, bytes, bounce !== undefined);
+  if (h !== null) h(bs, 'handle_aiocb_rw', offset, bytes, bounce !== undefined, acb);
   const ret = yield* raw_thread_pool_submit(bs, 'handle_aiocb_rw', acb);
   if (!shared && ret === 0 && type & QEMU_AIO_READ) {
     let at = 0;
@@ -292,7 +292,7 @@ function* raw_co_flush_to_disk(bs: BlockDriverState): coroutine_fn<number> {
   if (s.fd < 0) return -EIO;
   const acb: RawPosixAIOData = { aio_type: QEMU_AIO_FLUSH, aio_fildes: s.fd, aio_offset: 0, aio_nbytes: 0 };
   const h = blockTraceHooks.file_paio_submit;
-  if (h !== null) h(bs, 'handle_aiocb_flush', 0, 0, false);
+  if (h !== null) h(bs, 'handle_aiocb_flush', 0, 0, false, acb);
   return yield* raw_thread_pool_submit(bs, 'handle_aiocb_flush', acb);
 }
 
@@ -303,7 +303,7 @@ function* raw_co_pwrite_zeroes(bs: BlockDriverState, offset: number, bytes: numb
   const acb: RawPosixAIOData = { aio_type: QEMU_AIO_WRITE_ZEROES, aio_fildes: s.fd, aio_offset: offset, aio_nbytes: bytes };
   if (s.bounce !== null) acb.bounce = s.bounce.get(Math.min(bytes, 1 << 20));
   const h = blockTraceHooks.file_paio_submit;
-  if (h !== null) h(bs, 'handle_aiocb_write_zeroes', offset, bytes, false);
+  if (h !== null) h(bs, 'handle_aiocb_write_zeroes', offset, bytes, false, acb);
   const ret = yield* raw_thread_pool_submit(bs, 'handle_aiocb_write_zeroes', acb);
   if (acb.bounce !== undefined) s.bounce!.put(acb.bounce);
   return ret;

@@ -24,8 +24,10 @@ export interface BlockTraceHooks {
   bdrv_driver_io: ((dir: 'read' | 'write', bs: BlockDriverState, offset: number, bytes: number) => void) | null;
   /** bdrv_co_flush reaches the driver's flush_to_disk. */
   bdrv_co_flush: ((bs: BlockDriverState) => void) | null;
-  /** file_paio_submit(acb, opaque, offset, count, type): file-posix submits to the pool. */
-  file_paio_submit: ((bs: BlockDriverState, func: string, offset: number, bytes: number, bounced: boolean) => void) | null;
+  /** file_paio_submit(acb, opaque, offset, count, type): file-posix submits to the pool (`acb.aio_type` is QEMU's type). */
+  file_paio_submit:
+    | ((bs: BlockDriverState, func: string, offset: number, bytes: number, bounced: boolean, acb: { aio_type: number }) => void)
+    | null;
 }
 
 export const blockTraceHooks: BlockTraceHooks = {

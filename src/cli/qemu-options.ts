@@ -4,6 +4,8 @@
  * line and exits non-zero (DESIGN.md §4), never a stack trace.
  */
 
+import { defaultTraceOptions, parseDebugOption, parseMsgOption, parseTraceOption, TraceOptionError, type TraceOptions } from '../trace/cli-options';
+
 export class CliError extends Error {}
 
 export interface DumpDtb {
@@ -40,6 +42,8 @@ export interface MachineOptions {
   ignored: string[];
   /** One-line notices for the user (e.g. how an option was mapped). */
   notes: string[];
+  /** -trace, -D, -d trace:, -msg timestamp= (src/trace/cli-options.ts). */
+  trace: TraceOptions;
 }
 
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
@@ -162,6 +166,18 @@ const withArg: Record<string, Handler> = {
     const model = parseKeyValues(value, 'model').get('model');
     if (model !== 'rv64' && model !== 'max') throw new CliError(`-cpu ${value}: only rv64 is supported`);
   },
+  trace(value, o) {
+    traceOpt(`-trace ${value}`, () => parseTraceOption(value, o.trace, parseKeyValues(value, 'enable')));
+  },
+  D(value, o) {
+    o.trace.logFile = value;
+  },
+  d(value, o) {
+    traceOpt(`-d ${value}`, () => parseDebugOption(value, o.trace));
+  },
+  msg(value, o) {
+    traceOpt(`-msg ${value}`, () => parseMsgOption(parseKeyValues(value), o.trace));
+  },
   accel(value, o) {
     const kv = parseKeyValues(value, 'accel');
     if (kv.get('accel') !== 'tcg') throw new CliError(`-accel ${value}: vtrace is an interpreter; only tcg is accepted`);
@@ -184,6 +200,15 @@ const flags: Record<string, (o: MachineOptions) => void> = {
     o.ignored.push('-no-reboot');
   },
 };
+
+function traceOpt(opt: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof TraceOptionError) throw new CliError(`${opt}: ${e.message}`);
+    throw e;
+  }
+}
 
 function parseMachine(value: string, o: MachineOptions): void {
   const kv = parseKeyValues(value, 'type');
@@ -263,9 +288,6 @@ function parseDevice(value: string, o: MachineOptions): void {
 /** Options that belong to later parts of vtrace: named so the error says what is missing. */
 const notYet: Record<string, string> = {
   object: 'objects (-object, e.g. iothreads) are not wired to the command line yet',
-  trace: 'tracing (-trace) is not supported yet',
-  D: 'logging (-D) is not supported yet',
-  d: 'logging (-d) is not supported yet',
   netdev: 'networking is not emulated',
   nic: 'networking is not emulated',
 };
@@ -283,6 +305,7 @@ export function defaultMachineOptions(): MachineOptions {
     virtioMmioForceLegacy: true,
     ignored: [],
     notes: [],
+    trace: defaultTraceOptions(),
   };
 }
 
@@ -314,5 +337,6 @@ export function parseQemuArgs(argv: string[]): MachineOptions {
   const twice = used.find((id, i) => used.indexOf(id) !== i);
   if (twice !== undefined) throw new CliError(`drive '${twice}' is attached to two devices`);
   if (o.devices.length > 8) throw new CliError('at most 8 virtio-mmio devices fit the virt board');
+  o.notes.push(...o.trace.notes);
   return o;
 }

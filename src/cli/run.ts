@@ -10,6 +10,7 @@ import { EmulatorThread } from '../system/emulator';
 import { attachStdio } from './stdio-console';
 import { repoRoot } from './guest';
 import * as os from 'node:os';
+import { traceHelpText } from '../trace/control';
 
 /** Size of the scratch disk the default guest exercises (2048 sectors). */
 const SCRATCH_BYTES = 1024 * 1024;
@@ -59,6 +60,11 @@ export function resolveRunOptions(opts: MachineOptions): MachineOptions {
 }
 
 export async function runCommand(opts: MachineOptions): Promise<number> {
+  if (opts.trace.help) {
+    // QEMU's `-trace help`: every event name, one per line, then exit 0.
+    process.stdout.write(traceHelpText());
+    return 0;
+  }
   const options = resolveRunOptions(opts);
   const scratch = addScratchDisk(options);
   try {

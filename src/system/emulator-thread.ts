@@ -10,6 +10,7 @@ import { ByteRing } from '../util/byte-ring';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
 import { createMachine, MachineSetupError } from './machine-setup';
 import { main_loop_wait, qemu_init_main_loop } from '../util/main-loop';
+import { startTracing, type TracingSession } from '../trace/setup';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
@@ -28,6 +29,9 @@ function main(): void {
   // QEMU's main loop (AioContexts, bottom halves, the thread pool's completions, the virtqueues'
   // host notifiers) runs on this thread between vCPU rounds, as under single-threaded TCG.
   qemu_init_main_loop();
+  // -trace/-D: enabled before the machine exists, so setup-time events are seen too.
+  const t = data.options.trace;
+  const tracing: TracingSession | null = t.specs.length > 0 || t.logFile !== undefined ? startTracing(t) : null;
   let machine;
   try {
     machine = createMachine(data.options, {
@@ -66,6 +70,7 @@ function main(): void {
       main_loop_wait(true);
       m.pollInput();
       flush();
+      if (tracing !== null) tracing.flush();
       for (let m = receiveMessageOnPort(data.control); m !== undefined; m = receiveMessageOnPort(data.control)) {
         const msg = m.message as ControlMessage;
         if (msg.type === 'quit') quit = true;
@@ -95,6 +100,7 @@ function main(): void {
     exit = runRoundRobin(m, hooks);
   }
   flush();
+  if (tracing !== null) tracing.close();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;
   post({
     type: 'exit',

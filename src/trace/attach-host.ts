@@ -1,0 +1,26 @@
+/**
+ * Bridges the syscall layer's recorder (src/host/record.ts) to syscalls.trace-events. A record is
+ * delivered once the call returned, so syscall_entry is emitted then, stamped with the call's
+ * start time (startNs), followed by syscall_exit. Per thread: pool workers install it themselves
+ * (worker-init.ts). Replaces any other recorder of this thread while a syscall_* event is on.
+ */
+import { setSyscallRecorder } from '../host/record';
+import { formatResult } from '../host/strace-format';
+import * as t from './generated/tracepoints';
+
+let installed = false;
+
+export function installHostHooks(): void {
+  const on = t.syscall_entry.on || t.syscall_exit.on;
+  if (on) {
+    setSyscallRecorder((rec) => {
+      const args = rec.args.join(', ');
+      if (t.syscall_entry.on) t.syscall_entry.emitAt(rec.startNs, null, rec.tid, rec.name, args);
+      if (t.syscall_exit.on) t.syscall_exit.emit(rec.tid, rec.name, args, formatResult(rec.ret), Math.round(rec.durationNs));
+    });
+    installed = true;
+  } else if (installed) {
+    setSyscallRecorder(null);
+    installed = false;
+  }
+}

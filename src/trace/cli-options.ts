@@ -1,0 +1,106 @@
+/**
+ * QEMU's tracing and logging options (qemu-options.hx, trace/control.c, util/log.c), parsed into a
+ * TraceOptions:
+ *
+ *   -trace [enable=]PATTERN   enable events matching a glob (repeatable; `-PATTERN` disables)
+ *   -trace events=FILE        patterns from FILE, one per line (`-` disables, `#` comments)
+ *   -trace file=FILE          QEMU's simple backend's output file: vtrace has the log backend
+ *                             only, so it is taken as -D FILE (with a note)
+ *   -trace help               list every event and exit 0
+ *   -D FILE                   log (trace lines) to FILE instead of stderr
+ *   -d trace:PATTERN[,...]    as -trace PATTERN; other -d items are refused with a reason
+ *   -msg timestamp=on|off     prefix each trace line with TID@SECONDS.USECONDS: (QEMU 7.2)
+ *
+ * Errors are TraceOptionError (one line; the caller turns it into its CLI error).
+ */
+import * as fs from 'node:fs';
+import { parseEventsFile, type TraceSpec } from './control';
+
+export class TraceOptionError extends Error {}
+
+export interface TraceOptions {
+  specs: TraceSpec[];
+  logFile?: string;
+  timestamp: boolean;
+  /** -trace help was given. */
+  help: boolean;
+  notes: string[];
+}
+
+export function defaultTraceOptions(): TraceOptions {
+  return { specs: [], timestamp: false, help: false, notes: [] };
+}
+
+/** Is tracing asked for at all (any enabled spec)? */
+export function tracingRequested(t: TraceOptions): boolean {
+  return t.specs.some((s) => s.enable);
+}
+
+function pushPattern(t: TraceOptions, pattern: string): void {
+  if (pattern === '') throw new TraceOptionError('empty trace event pattern');
+  t.specs.push(pattern.startsWith('-') ? { pattern: pattern.slice(1), enable: false } : { pattern, enable: true });
+}
+
+/** -trace VALUE (QEMU's keyval: the implied key is `enable`; `,,` escapes a comma). */
+export function parseTraceOption(value: string, t: TraceOptions, kv: Map<string, string>): void {
+  for (const [k, v] of kv) {
+    switch (k) {
+      case 'enable':
+        if (v === 'help') t.help = true;
+        else pushPattern(t, v);
+        break;
+      case 'events': {
+        let text: string;
+        try {
+          text = fs.readFileSync(v, 'utf8');
+        } catch (e) {
+          throw new TraceOptionError(`events=${v}: cannot read the events file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+        t.specs.push(...parseEventsFile(text));
+        break;
+      }
+      case 'file':
+        t.logFile = v;
+        t.notes.push(`-trace file=${v}: vtrace has QEMU's log backend only; trace lines go to ${v} as with -D ${v}`);
+        break;
+      default:
+        throw new TraceOptionError(`Invalid parameter '${k}'`);
+    }
+  }
+}
+
+/** What -d items vtrace does not log yet, with the reason. */
+const D_UNSUPPORTED: Record<string, string> = {
+  guest_errors: 'guest error logging is not routed to -D yet',
+  int: 'interrupt/exception logging (riscv_trap) is not emitted yet',
+  in_asm: 'vtrace is an interpreter; there are no translation blocks to log',
+  out_asm: 'vtrace is an interpreter; there is no host code to log',
+  op: 'vtrace is an interpreter; there are no TCG ops to log',
+  exec: 'vtrace is an interpreter; there are no translation blocks to log',
+  cpu: 'CPU state logging is not supported yet',
+  unimp: 'unimplemented-feature logging is not routed to -D yet',
+  mmu: 'MMU logging is not supported yet',
+  pcall: 'not supported',
+  strace: 'not supported (use vtrace strace)',
+  page: 'not supported',
+  nochain: 'vtrace is an interpreter; there is no TB chaining',
+};
+
+/** -d ITEM[,ITEM...]: `trace:PATTERN` only. */
+export function parseDebugOption(value: string, t: TraceOptions): void {
+  for (const item of value.split(',')) {
+    if (item.startsWith('trace:')) pushPattern(t, item.slice('trace:'.length));
+    else if (item === 'help') throw new TraceOptionError('vtrace logs trace:PATTERN items only');
+    else if (item in D_UNSUPPORTED) throw new TraceOptionError(`item '${item}': ${D_UNSUPPORTED[item]} (vtrace supports -d trace:PATTERN)`);
+    else throw new TraceOptionError(`unknown log item '${item}' (vtrace supports -d trace:PATTERN)`);
+  }
+}
+
+/** -msg timestamp=on|off[,guest-name=on|off] */
+export function parseMsgOption(kv: Map<string, string>, t: TraceOptions): void {
+  for (const [k, v] of kv) {
+    if (k !== 'timestamp' && k !== 'guest-name') throw new TraceOptionError(`Invalid parameter '${k}'`);
+    if (v !== 'on' && v !== 'off') throw new TraceOptionError(`parameter '${k}' expects 'on' or 'off'`);
+    if (k === 'timestamp') t.timestamp = v === 'on';
+  }
+}
