@@ -10,7 +10,7 @@
  * returned by the rw helpers and folded into 0 by handle_aiocb_rw.
  */
 import { fdatasync, pread64, preadv, pwrite64, pwritev } from '../host/syscalls';
-import { registerPoolFunction } from '../util/thread-pool-funcs';
+import { registerPoolFastFunction, registerPoolFunction, type FastJob } from '../util/thread-pool-funcs';
 
 /* QEMU's aio types (include/block/raw-aio.h). */
 export const QEMU_AIO_READ = 0x0001;
@@ -131,6 +131,36 @@ export function handle_aiocb_write_zeroes(aiocb: RawPosixAIOData): number {
   return 0;
 }
 
+/*
+ * Fast hand-off of handle_aiocb_rw (see thread-pool-funcs.ts, FastJob): the submitting side
+ * (file-posix.ts, aiocb_rw_encode) writes the RawPosixAIOData as numbers into the job record, iov
+ * entries as (registered buffer id, byteOffset, length). Int32 words from `base`:
+ *   +0 aio_type  +1 aio_fildes  +2 niov  +3 bounce buffer id (-1: none)
+ *   +4..5 aio_offset (Float64)  +6..7 aio_nbytes (Float64)  +8 bounce byteOffset  +9 bounce length
+ *   +10 + 3i: iov[i] buffer id, byteOffset (u32), length (u32)
+ */
+export const AIOCB_RW_MAX_IOV = 15;
+export const AIOCB_RW_IOV_BASE = 10;
+
+/** Worker side: decode the record and run handle_aiocb_rw on views of the registered buffers. */
+export function handle_aiocb_rw_fast(job: FastJob): number {
+  const { i32, u32, f64, base } = job;
+  const niov = i32[base + 2];
+  const iov: Uint8Array[] = new Array<Uint8Array>(niov);
+  for (let i = 0, at = base + AIOCB_RW_IOV_BASE; i < niov; i++, at += 3) iov[i] = new Uint8Array(job.buffer(i32[at]), u32[at + 1], u32[at + 2]);
+  const aiocb: RawPosixAIOData = {
+    aio_type: i32[base],
+    aio_fildes: i32[base + 1],
+    aio_offset: f64[(base + 4) >> 1],
+    aio_nbytes: f64[(base + 6) >> 1],
+    io: { iov, niov },
+  };
+  const bid = i32[base + 3];
+  if (bid >= 0) aiocb.bounce = new Uint8Array(job.buffer(bid), u32[base + 8], u32[base + 9]);
+  return handle_aiocb_rw(aiocb);
+}
+
 registerPoolFunction('handle_aiocb_rw', handle_aiocb_rw);
+registerPoolFastFunction('handle_aiocb_rw', handle_aiocb_rw_fast);
 registerPoolFunction('handle_aiocb_flush', handle_aiocb_flush);
 registerPoolFunction('handle_aiocb_write_zeroes', handle_aiocb_write_zeroes);

@@ -24,7 +24,8 @@ import { AT_FDCWD, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR } from '../
 import { close, ftruncate, IOV_MAX, newStatBuf, openat, statx } from '../host/syscalls';
 import type { coroutine_fn } from '../util/coroutine';
 import type { QEMUIOVector } from '../util/iov';
-import { aio_get_thread_pool, thread_pool_submit_co, threadPoolAddModule } from '../util/thread-pool';
+import { aio_get_thread_pool, thread_pool_register_buffer, thread_pool_submit_co, threadPoolAddModule, threadPoolRegisterFastEncoder, type FastJobWriter, type ThreadPool } from '../util/thread-pool';
+import type { AioContext } from '../util/aio-context';
 import { workerModulePath } from '../util/worker-script';
 import {
   BDRV_O_AUTO_RDONLY,
@@ -42,12 +43,55 @@ import {
 import { bdrv_register } from './driver-registry';
 import { EINVAL, EIO, strerror } from './errno';
 import { BounceCache, closeDirectProbe, openDirectProbe, raw_iov_is_aligned, raw_probe_alignment, type DirectAlignment } from './file-posix-align';
-import { QEMU_AIO_FLUSH, QEMU_AIO_MISALIGNED, QEMU_AIO_READ, QEMU_AIO_WRITE, QEMU_AIO_WRITE_ZEROES, type RawPosixAIOData } from './file-posix-worker';
+import { AIOCB_RW_IOV_BASE, AIOCB_RW_MAX_IOV, QEMU_AIO_FLUSH, QEMU_AIO_MISALIGNED, QEMU_AIO_READ, QEMU_AIO_WRITE, QEMU_AIO_WRITE_ZEROES, type RawPosixAIOData } from './file-posix-worker';
 import { ImageLock, raw_lock_apply, raw_lock_open, raw_lock_prepare, raw_lock_release } from './image-lock';
 import { blockTraceHooks } from './trace-hooks';
 
 const WORKER_MODULE = path.join(__dirname, `file-posix-worker${path.extname(__filename)}`);
 threadPoolAddModule(WORKER_MODULE);
+
+/**
+ * aiocb_rw_encode: the submitting half of handle_aiocb_rw's fast hand-off (layout next to
+ * handle_aiocb_rw_fast in file-posix-worker.ts). Every buffer must be a SharedArrayBuffer the
+ * pool's workers know (guest RAM: registered once, see file_posix_register_buffer); otherwise,
+ * or with more than AIOCB_RW_MAX_IOV entries, the job goes as a message (structured clone).
+ */
+function aiocb_rw_encode(acb: RawPosixAIOData, w: FastJobWriter): boolean {
+  const iov = acb.io?.iov;
+  if (iov === undefined || iov.length > AIOCB_RW_MAX_IOV || acb.aio_offset > Number.MAX_SAFE_INTEGER) return false;
+  const { i32, u32, f64, base } = w;
+  for (let i = 0, at = base + AIOCB_RW_IOV_BASE; i < iov.length; i++, at += 3) {
+    const v = iov[i];
+    const id = w.bufferId(v.buffer);
+    if (id < 0) return false;
+    i32[at] = id;
+    u32[at + 1] = v.byteOffset;
+    u32[at + 2] = v.byteLength;
+  }
+  if (acb.bounce !== undefined) {
+    const id = w.bufferId(acb.bounce.buffer);
+    if (id < 0) return false;
+    i32[base + 3] = id;
+    u32[base + 8] = acb.bounce.byteOffset;
+    u32[base + 9] = acb.bounce.byteLength;
+  } else i32[base + 3] = -1;
+  i32[base] = acb.aio_type;
+  i32[base + 1] = acb.aio_fildes;
+  i32[base + 2] = iov.length;
+  f64[(base + 4) >> 1] = acb.aio_offset;
+  f64[(base + 6) >> 1] = acb.aio_nbytes;
+  return true;
+}
+threadPoolRegisterFastEncoder('handle_aiocb_rw', aiocb_rw_encode);
+
+/**
+ * file_posix_register_buffer: let the file nodes of `ctx` read and write `sab` (guest RAM) through
+ * the pool's fast hand-off from the first request on (without it, a buffer is registered on its
+ * second use). Main loop thread.
+ */
+export function file_posix_register_buffer(ctx: AioContext, sab: SharedArrayBuffer): void {
+  thread_pool_register_buffer(aio_get_thread_pool(ctx), sab);
+}
 
 /** BDRVRawState: the file node's state (bs.opaque). */
 export interface BDRVRawState {
@@ -232,10 +276,17 @@ function raw_reopen_abort(state: BDRVReopenState): void {
 /** raw_thread_pool_submit: coroutine_fn. Run a worker function in the node's context's pool. */
 export function* raw_thread_pool_submit(bs: BlockDriverState, func: string, arg: RawPosixAIOData): coroutine_fn<number> {
   const pool = aio_get_thread_pool(bs.aio_context);
-  if (!pool.modules.includes(workerModulePath(WORKER_MODULE))) {
-    throw new Error(`file-posix: the thread pool of context '${bs.aio_context.name}' was created before src/block/file-posix was loaded; its workers cannot run ${func}`);
-  }
+  if (pool !== checkedPool) checkPool(pool, func);
   return yield* thread_pool_submit_co(pool, func, arg);
+}
+
+/** The last pool found to load file-posix-worker (the check stats files: once per pool, not per request). */
+let checkedPool: ThreadPool | null = null;
+function checkPool(pool: ThreadPool, func: string): void {
+  if (!pool.modules.includes(workerModulePath(WORKER_MODULE))) {
+    throw new Error(`file-posix: the thread pool of context '${pool.ctx.name}' was created before src/block/file-posix was loaded; its workers cannot run ${func}`);
+  }
+  checkedPool = pool;
 }
 
 function isShared(iov: readonly Uint8Array[]): boolean {

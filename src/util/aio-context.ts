@@ -50,6 +50,7 @@ import { container_of, embed } from './container-of';
 import { utilTraceHooks } from './trace-hooks';
 import type { Coroutine } from './coroutine';
 import type { ThreadPool } from './thread-pool';
+import { THREAD_POOL_MAX_DEFAULT } from './thread-pool-funcs';
 
 export { aio_notify, aio_notify_accept };
 
@@ -96,8 +97,8 @@ export class AioContext {
   scheduled_coroutines: Coroutine[] = [];
   co_schedule_bh: QEMUBH | null = null;
   thread_pool: ThreadPool | null = null;
-  /** Upper bound for the pool of this context (QEMU's thread_pool_max). */
-  thread_pool_max = 64;
+  /** Upper bound for the pool of this context (QEMU's thread_pool_max; vtrace's default min(64, 4 × CPUs)). */
+  thread_pool_max = THREAD_POOL_MAX_DEFAULT;
   thread_pool_min = 0;
   destroyed = false;
   constructor(readonly name: string) {

@@ -14,8 +14,10 @@ import {
   thread_pool_submit_aio,
   thread_pool_submit_co,
   threadPoolStats,
+  threadPoolRegisterFastEncoder,
+  thread_pool_register_buffer,
 } from '../../src/util/thread-pool';
-import { ECANCELED, EINVAL, EIO, ENOSYS } from '../../src/util/thread-pool-funcs';
+import { ECANCELED, EINVAL, EIO, ENOSYS, THREAD_POOL_MAX_DEFAULT } from '../../src/util/thread-pool-funcs';
 import { qemu_coroutine_create, qemu_coroutine_enter, type coroutine_fn } from '../../src/util/coroutine';
 import { qemu_get_thread_id } from '../../src/util/qemu-thread';
 import { clearUtilTraceHooks, utilTraceHooks } from '../../src/util/trace-hooks';
@@ -43,7 +45,8 @@ afterEach(() => {
 test('work runs on a real worker thread; completion runs via the completion BH in the submitting context', () => {
   const ctx = aio_context_new('submitter');
   const pool = newPool(ctx);
-  expect(pool.max_threads).toBe(64); // QEMU's default thread_pool_max
+  expect(pool.max_threads).toBe(THREAD_POOL_MAX_DEFAULT); // min(64, 4 × CPUs): QEMU's 64 is for pthreads
+  expect(THREAD_POOL_MAX_DEFAULT).toBe(Math.min(64, 4 * os.availableParallelism()));
   const out = new Int32Array(new SharedArrayBuffer(16));
   const done: { ret: number; tid: number; threadId: number; stack: string }[] = [];
   const elem = thread_pool_submit_aio(pool, 'test_whoami', { out }, (opaque: string, ret: number) => {
@@ -215,4 +218,49 @@ test('worker scripts come from dist/: a clear error when it is missing or older 
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('fast jobs: arguments encoded in shared memory, registered buffers, batched completion, hooks and cancellation', () => {
+  let encoded = 0;
+  threadPoolRegisterFastEncoder('test_fast_fill', (arg: { view: Uint8Array; value: number }, w) => {
+    const id = w.bufferId(arg.view.buffer);
+    if (id < 0) return false;
+    w.i32[w.base] = id;
+    w.i32[w.base + 1] = arg.view.byteOffset;
+    w.i32[w.base + 2] = arg.view.byteLength;
+    w.i32[w.base + 3] = arg.value;
+    encoded++;
+    return true;
+  });
+  const ctx = aio_context_new('fast');
+  const pool = newPool(ctx, { max_threads: 1 });
+  const ram = new SharedArrayBuffer(1 << 16);
+  thread_pool_register_buffer(pool, ram);
+  const once = new Uint8Array(new SharedArrayBuffer(64)); // unregistered, first use: a message job
+  const submitted: number[] = [];
+  const completed: number[] = [];
+  utilTraceHooks.thread_pool_submit_aio = (_p, req) => submitted.push(req.id);
+  utilTraceHooks.thread_pool_complete = (_p, req) => completed.push(req.id);
+  const rets: number[] = [];
+  const elems: ThreadPoolElement[] = [];
+  for (let i = 0; i < 64; i++) {
+    elems.push(thread_pool_submit_aio(pool, 'test_fast_fill', { view: new Uint8Array(ram, i * 1024, 1024), value: i + 1 }, (_o: unknown, r: number) => rets.push(r), null));
+  }
+  const cancelled = elems[63];
+  thread_pool_cancel(cancelled); // still QUEUED: the only worker is starting
+  thread_pool_submit_aio(pool, 'test_fast_fill', { view: once, value: 7 }, (_o: unknown, r: number) => rets.push(r), null);
+  pollUntil(ctx, () => rets.length === 65);
+  expect(encoded).toBe(64);
+  expect(cancelled.ret).toBe(-ECANCELED);
+  expect(rets.filter((r) => r === 1024)).toHaveLength(63);
+  expect(rets).toContain(64);
+  for (let i = 0; i < 63; i++) expect(new Uint8Array(ram, i * 1024, 1024).every((b) => b === i + 1)).toBe(true);
+  expect(new Uint8Array(ram, 63 * 1024, 1024).every((b) => b === 0)).toBe(true); // never ran
+  expect(once.every((b) => b === 7)).toBe(true);
+  expect(completed.sort((a, b) => a - b)).toEqual(submitted.sort((a, b) => a - b));
+  expect(elems[0].worker).toMatch(/^worker-\d+$/);
+  const st = threadPoolStats(pool);
+  expect(st.cur_threads).toBe(1);
+  expect(st.workers[0].jobs).toBe(64); // 63 fast + 1 message job, one worker
+  expect(st.in_flight).toBe(0);
 });
