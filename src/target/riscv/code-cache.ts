@@ -12,8 +12,9 @@
  *    Creating a CodePage removes its physical page from every registered hart's store TLB.
  *  - DMA and loaders writing RAM behind the CPU's back (virtio, worker threads, debuggers) must call
  *    `RiscvCpu.invalidateCode(paddr, len)` (which lands here) before the guest executes the bytes.
- *  - FENCE.I (and SBI remote fence.i) flushes everything (`flushAll`): a safety net for writers
- *    that forgot to invalidate, cheap because decoding is lazy.
+ *  - FENCE.I therefore has nothing to do. (It used to drop everything as a safety net; Linux
+ *    executes it about a thousand times while booting, and re-decoding after each cost more than
+ *    the whole rest of the decode work.) `flushAll` stays for callers that cannot say what changed.
  * Instructions that straddle a page boundary are never cached (their second half's mapping can
  * change independently); instruction fetches from MMIO (ROM) are not cached either.
  */
@@ -22,17 +23,78 @@ import type { AddressSpace } from '../../system/memory';
 
 export const PAGE_SLOTS = 2048;
 
+/**
+ * A compiled block (jit.ts): executes the instructions from its head slot on (looping back to the
+ * head while `left`, the instruction budget, allows) and returns how many it executed: k > 0 →
+ * continue at pageBase + cpu.jitNext; -k → continue at cpu.pc (exception, stop, indirect jump).
+ */
+export type BlockFn = (cpu: unknown, x: Int32Array, pageBase: number, dBase: number, n0: number, left: number) => number;
+
+/** Invalidations after which a page stops getting compiled blocks (code and data mixed). */
+const SMC_LIMIT = 32;
+
 export class CodePage {
-  /** ops[2*slot] = packed word (0 = not decoded), ops[2*slot+1] = imm. */
+  /**
+   * ops[2*slot] = packed word (0 = not decoded), ops[2*slot+1] = imm. Bit 31 of the packed word
+   * marks the head of a compiled block (blocks[slot]).
+   */
   readonly ops = new Int32Array(PAGE_SLOTS * 2);
   /** CodeCache.epoch when last validated; a stale page is cleared before use. */
   epoch: number;
+  /** How often execution landed on each slot (jump targets, block exits), up to the JIT threshold. */
+  readonly heat = new Uint16Array(PAGE_SLOTS);
+  /** Compiled blocks by head slot, their lengths in instructions and end offsets; lazily made. */
+  blocks: (BlockFn | undefined)[] | null = null;
+  readonly blockLen = new Uint8Array(PAGE_SLOTS);
+  readonly blockEnd = new Uint16Array(PAGE_SLOTS);
+  /** Head byte offsets of the live blocks. */
+  heads: number[] = [];
+  /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
+  smc = 0;
   constructor(
-    /** Byte offset of the page in guest RAM. */
+    /** Byte offset of the page in guest RAM (-1 for the uncached MMIO stand-in). */
     readonly ramOff: number,
     epoch: number,
   ) {
     this.epoch = epoch;
+  }
+
+  /** May blocks be compiled for this page? */
+  jitAllowed(): boolean {
+    return this.ramOff >= 0 && this.smc < SMC_LIMIT;
+  }
+
+  /** Record a compiled block at byte offset `head`. */
+  addBlock(head: number, fn: BlockFn, len: number, end: number): void {
+    if (this.blocks === null) this.blocks = new Array<BlockFn | undefined>(PAGE_SLOTS).fill(undefined);
+    const s = head >>> 1;
+    this.blocks[s] = fn;
+    this.blockLen[s] = len;
+    this.blockEnd[s] = end;
+    this.heads.push(head);
+    this.ops[head] |= 0x80000000;
+  }
+
+  /** Forget every block overlapping byte offsets [a, b). */
+  dropBlocks(a: number, b: number): void {
+    if (this.heads.length === 0) return;
+    const keep: number[] = [];
+    for (const h of this.heads) {
+      const s = h >>> 1;
+      if (h < b && this.blockEnd[s] > a) {
+        this.ops[h] &= 0x7fffffff;
+        this.blocks![s] = undefined;
+      } else keep.push(h);
+    }
+    this.heads = keep;
+  }
+
+  /** Back to the freshly created state (all slots undecoded, no blocks). */
+  clear(): void {
+    this.ops.fill(0);
+    this.heat.fill(0);
+    if (this.blocks !== null) this.blocks.fill(undefined);
+    this.heads = [];
   }
 }
 
@@ -40,6 +102,8 @@ export class CodePage {
 export interface CodeCacheClient {
   /** Drop store-TLB entries (all MMU indexes) that map RAM page offset `ramOff`. */
   tlbFlushStoreRamPage(ramOff: number): void;
+  /** Decoded code changed under the hart: it must look its current page up again. */
+  codeChanged(): void;
 }
 
 export class CodeCache {
@@ -51,6 +115,9 @@ export class CodeCache {
 
   constructor(readonly ramSize: number) {
     this.pages = new Array<CodePage | undefined>(ramSize >>> 12).fill(undefined);
+    // Written twice on purpose: V8 then treats the field as mutable from the start instead of
+    // constant-folding it into optimized code that a later flushAll() would deoptimize.
+    this.epoch = 2;
   }
 
   addClient(c: CodeCacheClient): void {
@@ -66,7 +133,7 @@ export class CodeCache {
       this.pages[pn] = p;
       for (const c of this.clients) c.tlbFlushStoreRamPage(ramOff);
     } else if (p.epoch !== this.epoch) {
-      p.ops.fill(0);
+      p.clear();
       p.epoch = this.epoch;
     }
     return p;
@@ -83,6 +150,7 @@ export class CodeCache {
    */
   invalidateRange(ramOff: number, len: number): void {
     if (len <= 0) return;
+    let touched = false;
     let start = ramOff - 2;
     if (start < 0) start = 0;
     const end = Math.min(ramOff + len, this.ramSize);
@@ -94,11 +162,16 @@ export class CodeCache {
       if (p !== undefined) {
         const a = (start & 4095) & ~1;
         const b = ((stop - 1) & 4095) | 1;
+        p.dropBlocks(a, b + 1);
         if (a === 0 && b === 4095) p.ops.fill(0);
         else p.ops.fill(0, a, b + 1);
+        p.smc++;
+        touched = true;
       }
       start = stop;
     }
+    // A running block (or the interpreter's cached slot) may cover what changed.
+    if (touched) for (const c of this.clients) c.codeChanged();
   }
 
   /** FENCE.I: every decoded instruction becomes stale. */

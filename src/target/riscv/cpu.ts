@@ -30,6 +30,7 @@ import { cpu_exec } from './exec';
 import { Ev, FarPc, STOP_STEPPED, STOP_WFI } from './events';
 import { get_physical_address } from './mmu';
 import type { FpState } from './fpu';
+import { warmUpInterpreter } from './warmup';
 
 const TWO32 = 4294967296;
 
@@ -38,6 +39,8 @@ export interface RiscvCpuOptions {
   as: AddressSpace;
   /** mtime in timebase ticks (10 MHz on virt), a double. Read by the `time` CSR. */
   getTime: () => number;
+  /** Skip the once-per-process interpreter warm-up (used by the warm-up itself). Default true. */
+  warmup?: boolean;
 }
 
 export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
@@ -133,6 +136,8 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   wfiWaiting = false;
 
   // ---- scratch results of slow paths ----
+  /** Where a compiled block continues (byte offset from its page's virtual base). */
+  jitNext = 0;
   ldLo = 0;
   ldHi = 0;
   /** Fetch state published by fetch_page: the page's virtual base and its breakpoint flag. */
@@ -157,6 +162,8 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   halted = false;
 
   constructor(opts: RiscvCpuOptions) {
+    // Once per process: give the interpreter loop type feedback for every op (warmup.ts).
+    if (opts.warmup !== false) warmUpInterpreter((as) => new RiscvCpu({ hartId: 0, as, getTime: () => 0, warmup: false }));
     this.hartId = opts.hartId;
     this.as = opts.as;
     this.getTime = opts.getTime;
@@ -176,6 +183,10 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     this.fi = new Int32Array(fbuf);
     this.codeCache = codeCacheFor(opts.as);
     this.codeCache.addClient(this);
+    // Fields the board sets after construction: make them mutable for V8 right away, so optimized
+    // code does not depend on their first value (a later store would deoptimize it).
+    this.ecallHandler = () => false;
+    this.ecallHandler = null;
     this.reset(0x1000n);
   }
 
@@ -256,6 +267,11 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     this.wtlb.flushRamPage(ramOff);
   }
 
+  /** CodeCacheClient: decoded code changed; a compiled block in flight stops after this instruction. */
+  codeChanged(): void {
+    this.events |= Ev.CTX;
+  }
+
   reset(pc: bigint): void {
     this.xr.fill(0);
     this.fi.fill(0);
@@ -298,8 +314,9 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     if (dp === Priv.M && ms & Mstatus.MPRV) dp = ((ms >>> Mstatus.MPP_SHIFT) & 3) as Priv;
     this.dataPriv = dp;
     this.dataIdx = dp === Priv.M ? MmuIdx.M : dp === Priv.S ? (ms & Mstatus.SUM ? MmuIdx.S_SUM : MmuIdx.S) : MmuIdx.U;
-    this.fetchIdx = this.priv === Priv.M ? 2 : this.priv;
-    this.events |= Ev.CTX;
+    const fetchIdx = this.priv === Priv.M ? 2 : this.priv;
+    this.events |= fetchIdx === this.fetchIdx ? Ev.DATA : Ev.CTX;
+    this.fetchIdx = fetchIdx;
   }
 
   /** Re-derive vmMode/satpRoot from satp (after a satp write). */

@@ -10,13 +10,16 @@ import type { StopReason } from './cpu-api';
  * changes what the next instruction sees sets a bit:
  *  - IRQ: mip/mie/mideleg/mstatus.xIE/priv changed: re-evaluate pending interrupts.
  *  - STOP: requestStop(), a watchpoint hit, a halting SBI call: return from run().
- *  - CTX: priv/satp/MPRV/SUM, TLB or decode-cache flush, pc set from outside: reload the loop's
- *    cached translation state and refetch the current page.
+ *  - CTX: priv/satp, TLB or decode-cache flush, pc or breakpoints set from outside: reload the
+ *    loop's cached translation state and look the current code page up again.
+ *  - DATA: only the data-side MMU index changed (mstatus.SUM/MPRV/MPP): reload it, keep fetching
+ *    from the current page (Linux toggles SUM around every user copy).
  */
 export const enum Ev {
   IRQ = 1,
   STOP = 2,
   CTX = 4,
+  DATA = 8,
 }
 
 export const STOP_BUDGET: StopReason = Object.freeze({ kind: 'budget' });

@@ -1,36 +1,38 @@
 /**
  * The interpreter loop (QEMU: cpu_exec / cpu_exec_loop, with the decode cache standing in for
  * translation blocks). One monomorphic function: it executes predecoded instructions (ops.ts)
- * from the decode cache (code-cache.ts) and calls out only for slow paths.
+ * from the decode cache (code-cache.ts), runs compiled blocks (jit.ts) where there are some, and
+ * calls out for slow paths and for the rarely executed ops (exec-system.ts).
  *
  * Loop state kept in locals: pc = pageBase + pcOff, where pageBase is the signed virtual base of
  * the current code page (a double) and pcOff an int. Sequential code and branches within the page
  * only touch pcOff; (pcOff >>> 0) >= 4096 means "pc left the page": the next iteration looks the
- * page up again (fetch TLB, then page walk). Absolute jumps to other pages set
- * pageBase = target - 8192, pcOff = 8192 to force that lookup.
+ * page up again (fetch TLB, then page walk). pcOff = RESYNC means "the new pc is in cpu.pc".
  *
  * Per instruction the loop tests cpu.events (anything that changed behind its back: interrupts,
- * stop requests, translation context), the budget, the page bound, the decoded word, and a
- * per-page breakpoint flag (false unless a breakpoint is set on this page).
+ * stop requests, translation context), the budget, the page bound, the decoded word (0: decode
+ * it; negative: a compiled block starts here), and a per-page breakpoint flag (false unless a
+ * breakpoint is set on this page).
  *
  * Calling convention of slow helpers: before the call the loop stores cpu.pc (and cpu.runN);
  * a helper that returns false has raised an exception (cpu.pc = trap vector) or requested a stop
  * without completing the instruction, and the loop resumes from cpu.pc. Helpers that change the
  * translation context or interrupt state set cpu.events.
+ *
+ * V8 note: every path through this function must have run before V8 optimizes it, or its first
+ * run deoptimizes the whole loop (warmup.ts sees to that); rare paths therefore only assign
+ * constants (RESYNC) and call helpers.
  */
 
 import type { StopReason } from './cpu-api';
-import { Priv } from './cpu-api';
 import type { RiscvCpu } from './cpu';
-import { Excp, Mstatus } from './cpu-bits';
 import { CodePage } from './code-cache';
 import { DEC } from './decode';
-import { Ev, FarPc, STOP_BUDGET, STOP_INTERRUPTED, STOP_WFI } from './events';
-import { decode_slot, fetch_page, raw_insn_at_pc } from './fetch';
-import { fp_load, fp_store, load_slow, store_slow } from './ldst';
-import { helper_amo, helper_lr, helper_sc } from './atomics';
-import { helper_csrrw } from './csr';
-import { helper_mret, helper_sret, helper_tlb_flush, helper_wfi, raise_exception, riscv_cpu_exec_interrupt } from './trap';
+import { Ev, STOP_BUDGET, STOP_INTERRUPTED, STOP_WFI } from './events';
+import { decode_slot, fetch_page } from './fetch';
+import { load_slow, store_slow } from './ldst';
+import { riscv_cpu_exec_interrupt } from './trap';
+import { exec_system, Sys } from './exec-system';
 import {
   div64,
   divu64,
@@ -50,11 +52,16 @@ import {
 } from './int64';
 import { Op } from './ops';
 import { TlbGeom } from './tlb';
-import { executeOpFp } from './fpu';
+import { land } from './jit';
 
 const TWO32 = 4294967296;
 /** Placeholder page before the first fetch (never executed: pcOff starts out of range). */
 const NO_PAGE = new CodePage(-1, 0);
+/**
+ * pcOff value meaning "pc is in cpu.pc, look its page up": out of page range like any other
+ * crossing, and a plain constant so the (rare) paths that set it need no type feedback.
+ */
+const RESYNC = 0x40000000;
 
 function finish(cpu: RiscvCpu, n: number, r: StopReason): StopReason {
   cpu.retired += n - cpu.runNonRetired;
@@ -84,8 +91,8 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
   let dBase = cpu.dataIdx * TlbGeom.SIZE;
   let page = NO_PAGE;
   let ops = page.ops;
-  let pageBase = cpu.pc - 8192;
-  let pcOff = 8192;
+  let pageBase = 0;
+  let pcOff = RESYNC;
   let bpHere = false;
   const skipBpPc = stepping || cpu.lastBpPc === cpu.pc ? cpu.pc : NaN;
   cpu.lastBpPc = NaN;
@@ -98,7 +105,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
   for (;;) {
     if (n >= budget) break;
     if (cpu.events !== 0) {
-      cpu.pc = pageBase + pcOff;
+      if (pcOff !== RESYNC) cpu.pc = pageBase + pcOff;
       cpu.runN = n;
       const ev = cpu.events;
       cpu.events = 0;
@@ -108,21 +115,22 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         cpu.events = ev & ~Ev.STOP;
         return finish(cpu, n, r);
       }
-      if (ev & Ev.IRQ && riscv_cpu_exec_interrupt(cpu)) n++;
+      if (ev & Ev.CTX) pcOff = RESYNC;
+      if (ev & Ev.IRQ && riscv_cpu_exec_interrupt(cpu)) {
+        n++;
+        pcOff = RESYNC;
+      }
       dBase = cpu.dataIdx * TlbGeom.SIZE;
-      pageBase = cpu.pc - 8192;
-      pcOff = 8192;
       continue;
     }
     if (pcOff >>> 0 >= 4096) {
-      const pc = pageBase + pcOff;
-      cpu.pc = pc;
+      if (pcOff !== RESYNC) cpu.pc = pageBase + pcOff;
+      const pc = cpu.pc;
       cpu.runN = n;
       const pg = fetch_page(cpu);
       if (pg === null) {
         n++;
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
+        pcOff = RESYNC;
         continue;
       }
       page = pg;
@@ -130,20 +138,43 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
       pageBase = cpu.fetchVBase;
       pcOff = (pc - pageBase) | 0;
       bpHere = cpu.fetchBp;
+      land(cpu, page, pcOff);
     }
     let w = ops[pcOff];
     let imm = ops[pcOff + 1];
-    if (w === 0) {
-      cpu.pc = pageBase + pcOff;
-      cpu.runN = n;
-      if (!decode_slot(cpu, page, pcOff)) {
-        n++;
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
+    if (w <= 0) {
+      if (w === 0) {
+        cpu.pc = pageBase + pcOff;
+        cpu.runN = n;
+        if (!decode_slot(cpu, page, pcOff)) {
+          n++;
+          pcOff = RESYNC;
+          continue;
+        }
+        w = DEC[0];
+        imm = DEC[1];
+      } else {
+        // Head of a compiled block (jit.ts): run it unless a breakpoint or the budget says no.
+        const s = pcOff >>> 1;
+        if (!bpHere && n + page.blockLen[s] <= budget) {
+          cpu.runN = n;
+          const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, budget - n);
+          if (r > 0) {
+            n += r;
+            pcOff = cpu.jitNext | 0;
+            if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          } else {
+            n -= r;
+            const o = cpu.pc - pageBase;
+            if (o >= 0 && o < 4096) {
+              pcOff = o | 0;
+              land(cpu, page, pcOff);
+            } else pcOff = RESYNC;
+          }
+          continue;
+        }
+        w &= 0x7fffffff;
       }
-      w = DEC[0];
-      imm = DEC[1];
     }
     if (bpHere) {
       const pc = pageBase + pcOff;
@@ -184,6 +215,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         x[d] = link | 0;
         x[d + 1] = Math.floor(link / TWO32) | 0;
         pcOff += imm;
+        if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         break;
       }
       case Op.JALR: {
@@ -198,29 +230,35 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (thi >= -0x100000 && thi < 0x100000) {
           const t = thi * TWO32 + (tlo >>> 0);
           const o = t - pageBase;
-          if (o >= 0 && o < 4096) pcOff = o | 0;
-          else {
-            pageBase = t - 8192;
-            pcOff = 8192;
+          if (o >= 0 && o < 4096) {
+            pcOff = o | 0;
+            land(cpu, page, pcOff);
+          } else {
+            cpu.pc = t;
+            pcOff = RESYNC;
           }
         } else {
-          cpu.farPcLo = tlo;
-          cpu.farPcHi = thi;
-          pageBase = FarPc.VALUE - 8192;
-          pcOff = 8192;
+          cpu.setPcPair(tlo, thi);
+          pcOff = RESYNC;
         }
         break;
       }
       case Op.BEQ: {
         const a = (w >>> 15) & 127;
         const b = (w >>> 22) & 127;
-        pcOff += x[a] === x[b] && x[a + 1] === x[b + 1] ? imm : 4 - ((w >>> 28) & 2);
+        if (x[a] === x[b] && x[a + 1] === x[b + 1]) {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
       case Op.BNE: {
         const a = (w >>> 15) & 127;
         const b = (w >>> 22) & 127;
-        pcOff += x[a] !== x[b] || x[a + 1] !== x[b + 1] ? imm : 4 - ((w >>> 28) & 2);
+        if (x[a] !== x[b] || x[a + 1] !== x[b + 1]) {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
       case Op.BLT: {
@@ -228,7 +266,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         const ah = x[a + 1];
         const bh = x[b + 1];
-        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? imm : 4 - ((w >>> 28) & 2);
+        if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
       case Op.BGE: {
@@ -236,7 +277,11 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         const ah = x[a + 1];
         const bh = x[b + 1];
-        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 4 - ((w >>> 28) & 2) : imm;
+        if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
+        else {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        }
         break;
       }
       case Op.BLTU: {
@@ -244,7 +289,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         const ah = x[a + 1] >>> 0;
         const bh = x[b + 1] >>> 0;
-        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? imm : 4 - ((w >>> 28) & 2);
+        if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
       case Op.BGEU: {
@@ -252,7 +300,11 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         const ah = x[a + 1] >>> 0;
         const bh = x[b + 1] >>> 0;
-        pcOff += ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0) ? 4 - ((w >>> 28) & 2) : imm;
+        if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
+        else {
+          pcOff += imm;
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        }
         break;
       }
       case Op.LB:
@@ -269,8 +321,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!load_slow(cpu, lo, hi, 1)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
           v = cpu.ldLo;
@@ -296,8 +347,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!load_slow(cpu, lo, hi, 2)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
           v = cpu.ldLo;
@@ -322,8 +372,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!load_slow(cpu, lo, hi, 4)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
           v = cpu.ldLo;
@@ -347,8 +396,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!load_slow(cpu, lo, hi, 4)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
           v = cpu.ldLo;
@@ -374,8 +422,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!load_slow(cpu, lo, hi, 8)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
           x[d] = cpu.ldLo;
@@ -397,8 +444,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!store_slow(cpu, lo, hi, 1, x[b] & 0xff, 0)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
         }
@@ -418,8 +464,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!store_slow(cpu, lo, hi, 2, x[b] & 0xffff, 0)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
         }
@@ -439,8 +484,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!store_slow(cpu, lo, hi, 4, x[b], 0)) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
         }
@@ -462,8 +506,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
           if (!store_slow(cpu, lo, hi, 8, x[b], x[b + 1])) {
-            pageBase = cpu.pc - 8192;
-            pcOff = 8192;
+            pcOff = RESYNC;
             continue;
           }
         }
@@ -803,154 +846,28 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         pcOff += 4 - ((w >>> 28) & 2);
         break;
       case Op.FENCE_I:
-        // Zifencei: drop the whole decode cache (code-cache.ts explains why that is cheap).
-        cpu.codeCache.flushAll();
-        cpu.events |= Ev.CTX;
+        // Zifencei: nothing to do, the decode cache is kept coherent with every store
+        // (code-cache.ts); writers behind the CPU's back call invalidateCode().
         pcOff += 4;
         break;
-      case Op.ECALL: {
+      default: {
+        // SYSTEM, A, F/D and illegal encodings (exec-system.ts).
         cpu.pc = pageBase + pcOff;
         cpu.runN = n;
-        const h = cpu.ecallHandler;
-        if (cpu.priv === Priv.S && h !== null && h(cpu)) {
-          // The built-in SBI completed the call; it may have changed any state.
-          pcOff += 4;
-          cpu.events |= Ev.IRQ | Ev.CTX;
-          if (cpu.halted) {
-            cpu.stopReason = STOP_WFI;
-            cpu.events |= Ev.STOP;
-          }
+        const r = exec_system(cpu, w, imm);
+        if (r === Sys.NEXT) {
+          pcOff += 4 - ((w >>> 28) & 2);
           break;
         }
-        raise_exception(cpu, Excp.U_ECALL, 0, 0);
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
+        if (r === Sys.JUMP) {
+          pcOff = RESYNC;
+          continue;
+        }
+        cpu.pc = pageBase + pcOff + 4;
+        return finish(cpu, n, STOP_WFI);
       }
-      case Op.EBREAK:
-        cpu.pc = pageBase + pcOff;
-        raise_exception(cpu, Excp.BREAKPOINT, 0, 0);
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
-      case Op.MRET:
-        cpu.pc = pageBase + pcOff;
-        helper_mret(cpu);
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
-      case Op.SRET:
-        cpu.pc = pageBase + pcOff;
-        helper_sret(cpu);
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
-      case Op.WFI:
-        cpu.pc = pageBase + pcOff;
-        if (!helper_wfi(cpu)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        if ((cpu.mip & cpu.mie) === 0) {
-          cpu.wfiWaiting = true;
-          cpu.pc = pageBase + pcOff;
-          return finish(cpu, n, STOP_WFI);
-        }
-        break;
-      case Op.SFENCE_VMA:
-        cpu.pc = pageBase + pcOff;
-        if (!helper_tlb_flush(cpu, imm)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        break;
-      case Op.CSR:
-        cpu.pc = pageBase + pcOff;
-        cpu.runN = n;
-        if (!helper_csrrw(cpu, w, imm)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        break;
-      case Op.LR:
-        cpu.pc = pageBase + pcOff;
-        cpu.runN = n;
-        if (!helper_lr(cpu, w, imm)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        break;
-      case Op.SC:
-        cpu.pc = pageBase + pcOff;
-        cpu.runN = n;
-        if (!helper_sc(cpu, w, imm)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        break;
-      case Op.AMO:
-        cpu.pc = pageBase + pcOff;
-        cpu.runN = n;
-        if (!helper_amo(cpu, w, imm)) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4;
-        break;
-      case Op.FLW:
-      case Op.FLD:
-      case Op.FSW:
-      case Op.FSD: {
-        cpu.pc = pageBase + pcOff;
-        cpu.runN = n;
-        const op = w & 0xff;
-        let ok: boolean;
-        if ((cpu.mstatus & Mstatus.FS) === 0) ok = raise_exception(cpu, Excp.ILLEGAL_INST, raw_insn_at_pc(cpu), 0);
-        else if (op === Op.FLW) ok = fp_load(cpu, w, imm, 4);
-        else if (op === Op.FLD) ok = fp_load(cpu, w, imm, 8);
-        else if (op === Op.FSW) ok = fp_store(cpu, w, imm, 4);
-        else ok = fp_store(cpu, w, imm, 8);
-        if (!ok) {
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        pcOff += 4 - ((w >>> 28) & 2);
-        break;
-      }
-      case Op.FP_F:
-      case Op.FP_X:
-        if ((cpu.mstatus & Mstatus.FS) === 0 || !executeOpFp(cpu, imm)) {
-          cpu.pc = pageBase + pcOff;
-          raise_exception(cpu, Excp.ILLEGAL_INST, imm, 0);
-          pageBase = cpu.pc - 8192;
-          pcOff = 8192;
-          continue;
-        }
-        // Only instructions writing an FP register dirty the FP state (as QEMU's mark_fs_dirty).
-        if ((w & 0xff) === Op.FP_F) cpu.mstatus |= Mstatus.FS;
-        pcOff += 4;
-        break;
-      default:
-        // Op.ILLEGAL: imm holds the instruction bits (mtval), 16 or 32 of them.
-        cpu.pc = pageBase + pcOff;
-        raise_exception(cpu, Excp.ILLEGAL_INST, imm, 0);
-        pageBase = cpu.pc - 8192;
-        pcOff = 8192;
-        continue;
     }
   }
-  cpu.pc = pageBase + pcOff;
+  if (pcOff !== RESYNC) cpu.pc = pageBase + pcOff;
   return finish(cpu, n, STOP_BUDGET);
 }
