@@ -27,8 +27,13 @@ export function buildProgram(): Command {
 QEMU options understood:
   -M/-machine virt[,dumpdtb=FILE]   -m SIZE   -smp N   -kernel FILE   -initrd FILE
   -append CMDLINE   -bios default|none|FILE   -dtb FILE   -nographic   -serial mon:stdio
-  -display none   -cpu rv64   -s   -S   -gdb DEV
-With no -kernel, vtrace boots its embedded default guest.
+  -display none   -cpu rv64
+  -drive file=IMG,format=raw|qcow2,id=ID,if=none|virtio[,cache=,aio=threads,readonly=on,rerror=,werror=]
+  -device virtio-blk-device,drive=ID[,serial=,num-queues=,queue-size=]
+  -global virtio-mmio.force-legacy=on|off
+  -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN   -msg timestamp=on
+Not yet: -s, -S, -gdb (the guest gdb stub), -object iothread.
+With no -kernel, vtrace boots its embedded default guest on a scratch disk it creates.
 Console: Ctrl-A x quits, Ctrl-A h shows the escape keys (as QEMU's -nographic).`,
     )
     .action(async (args: string[]) => {
