@@ -12,9 +12,11 @@
  *    Creating a CodePage removes its physical page from every registered hart's store TLB.
  *  - DMA and loaders writing RAM behind the CPU's back (virtio, worker threads, debuggers) must call
  *    `RiscvCpu.invalidateCode(paddr, len)` (which lands here) before the guest executes the bytes.
- *  - FENCE.I therefore has nothing to do. (It used to drop everything as a safety net; Linux
- *    executes it about a thousand times while booting, and re-decoding after each cost more than
- *    the whole rest of the decode work.) `flushAll` stays for callers that cannot say what changed.
+ *  - FENCE.I therefore needs no flush. As a safety net for DMA writers that forgot to call
+ *    invalidateCode, each page entered after a FENCE.I has its content hash compared with the one
+ *    taken when it was decoded (checkFence), and is forgotten if it changed. (Dropping everything
+ *    on FENCE.I instead cost more than all other decode work: Linux executes it about a thousand
+ *    times while booting.) `flushAll` stays for callers that cannot say what changed.
  * Instructions that straddle a page boundary are never cached (their second half's mapping can
  * change independently); instruction fetches from MMIO (ROM) are not cached either.
  */
@@ -51,6 +53,11 @@ export class CodePage {
   heads: number[] = [];
   /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
   smc = 0;
+  /** FENCE.I safety net: the page's content hash, valid unless a CPU store changed it since. */
+  sum = 0;
+  sumValid = false;
+  /** CodeCache.fenceGen when the hash was last checked. */
+  fenceGen = 0;
   constructor(
     /** Byte offset of the page in guest RAM (-1 for the uncached MMIO stand-in). */
     readonly ramOff: number,
@@ -111,6 +118,8 @@ export class CodeCache {
   readonly pages: (CodePage | undefined)[];
   /** Bumped by flushAll; pages with an older epoch are cleared lazily on next use. */
   epoch = 1;
+  /** Bumped by FENCE.I: pages entered afterwards have their content hash checked (checkFence). */
+  fenceGen = 1;
   private readonly clients: CodeCacheClient[] = [];
 
   constructor(readonly ramSize: number) {
@@ -118,6 +127,7 @@ export class CodeCache {
     // Written twice on purpose: V8 then treats the field as mutable from the start instead of
     // constant-folding it into optimized code that a later flushAll() would deoptimize.
     this.epoch = 2;
+    this.fenceGen = 2;
   }
 
   addClient(c: CodeCacheClient): void {
@@ -132,6 +142,11 @@ export class CodeCache {
       p = new CodePage(ramOff, this.epoch);
       this.pages[pn] = p;
       for (const c of this.clients) c.tlbFlushStoreRamPage(ramOff);
+      if (this.ram !== null) {
+        p.sum = pageHash(this.ram, ramOff);
+        p.sumValid = true;
+      }
+      p.fenceGen = this.fenceGen;
     } else if (p.epoch !== this.epoch) {
       p.clear();
       p.epoch = this.epoch;
@@ -166,6 +181,7 @@ export class CodeCache {
         if (a === 0 && b === 4095) p.ops.fill(0);
         else p.ops.fill(0, a, b + 1);
         p.smc++;
+        p.sumValid = false;
         touched = true;
       }
       start = stop;
@@ -174,10 +190,44 @@ export class CodeCache {
     if (touched) for (const c of this.clients) c.codeChanged();
   }
 
-  /** FENCE.I: every decoded instruction becomes stale. */
+  /** Every decoded instruction becomes stale (heavy: everything is decoded again). */
   flushAll(): void {
     this.epoch++;
   }
+
+  /** RAM as int32 words, for the FENCE.I content check (set by the first hart). */
+  ram: Int32Array | null = null;
+
+  /** FENCE.I: pages entered from now on get their content checked once (checkFence). */
+  fenceI(): void {
+    this.fenceGen++;
+  }
+
+  /**
+   * The FENCE.I safety net, for RAM written behind the CPU's back by someone who did not call
+   * invalidateCode: when a page is first entered after a FENCE.I, hash its bytes; if they differ
+   * from the hash taken when it was last known coherent, forget its decoded code. (Linux executes
+   * FENCE.I before running freshly filled pages, e.g. program text read from disk by DMA.)
+   */
+  checkFence(p: CodePage): void {
+    p.fenceGen = this.fenceGen;
+    if (this.ram === null || p.ramOff < 0) return;
+    const h = pageHash(this.ram, p.ramOff);
+    if (p.sumValid && h !== p.sum) {
+      p.clear();
+      for (const c of this.clients) c.codeChanged();
+    }
+    p.sum = h;
+    p.sumValid = true;
+  }
+}
+
+/** A cheap 32-bit hash of the 4 KiB page at RAM byte offset `ramOff`. */
+function pageHash(ram: Int32Array, ramOff: number): number {
+  let h = 0x811c9dc5;
+  const end = (ramOff >>> 2) + 1024;
+  for (let i = ramOff >>> 2; i < end; i++) h = Math.imul(h ^ ram[i], 0x01000193) ^ (h >>> 15);
+  return h;
 }
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
@@ -187,6 +237,7 @@ export function codeCacheFor(as: AddressSpace): CodeCache {
   let c = caches.get(as);
   if (c === undefined) {
     c = new CodeCache(as.ram.size);
+    c.ram = as.ram.i32;
     caches.set(as, c);
   }
   return c;

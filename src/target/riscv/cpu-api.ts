@@ -83,6 +83,18 @@ export interface RiscvHart {
    * so an SC never succeeds across another hart's slice (which may have stored to the address).
    */
   clearReservation(): void;
+  /**
+   * Guest RAM [paddr, paddr+len) was written behind the CPU's back (virtio DMA into guest buffers,
+   * worker threads, loaders, a debugger writing physical memory): forget any decoded or compiled
+   * code for those bytes before the guest executes them. CPU stores need no call (the decode
+   * cache is coherent with them). Cheap when the range holds no code. Any hart of the address
+   * space will do: the decode cache is shared.
+   */
+  invalidateCode(paddr: number, len: number): void;
+  /** FENCE.I on behalf of another hart (SBI remote fence.i). */
+  flushIcache(): void;
+  /** SFENCE.VMA (all addresses, all ASIDs) on behalf of another hart (SBI remote sfence.vma). */
+  tlbFlush(): void;
   /** Reset to the boot state: pc, priv M, registers as the reset vector leaves them. */
   reset(pc: bigint): void;
 

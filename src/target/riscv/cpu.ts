@@ -10,12 +10,30 @@
  *  - pc: a JS number holding the *signed* 64-bit value (0xffffffff80000000 is -2^31), exact for
  *    |pc| < 2^53, which covers every canonical Sv39/Sv48 address and all of physical memory. A
  *    jump to an address outside ±2^52 (which can only fault) stores the exact target in
- *    farPcLo/farPcHi and sets pc to FAR_PC, so mepc/mtval stay exact.
+ *    farPcLo/farPcHi and sets pc to FarPc.VALUE, so mepc/mtval stay exact.
  *  - 64-bit CSRs: (lo, hi) pairs in `csr64`; mstatus/mie/mip/mideleg/medeleg are plain int32
  *    (all their writable bits live in the low word).
  *
- * The interpreter loop is exec.ts (cpu_exec); slow paths: ldst.ts (memory), mmu.ts (page walks),
- * csr.ts, trap.ts, atomics.ts; the decode cache is code-cache.ts.
+ * The interpreter loop is exec.ts (cpu_exec), with exec-system.ts for the rare ops and jit.ts
+ * compiling hot blocks to JS; slow paths: ldst.ts (memory), mmu.ts (page walks), csr.ts, trap.ts,
+ * atomics.ts; the decode cache is code-cache.ts; warmup.ts primes V8 once per process.
+ *
+ * Where this hart knowingly differs from `qemu-system-riscv64 -M virt` (7.2, default `rv64`):
+ *  - QEMU's default rv64 also has H, Zba/Zbb/Zbc/Zbs, Sstc, Sv57 and Sdtrig triggers; this hart is
+ *    RV64IMAFDC + Zicsr/Zifencei with Sv39/Sv48 (compare with `-cpu rv64,h=false`).
+ *  - Where QEMU 7.2 departs from the privileged spec 1.12, the spec wins: MRET/SRET to a lower
+ *    mode clear MPRV; xepc[0] reads 0; mstatus.UXL/SXL are read-only 2 and MPV/GVA absent;
+ *    interrupt priority MEI > MSI > MTI > SEI > SSI > STI (QEMU 7.2 takes the lowest number);
+ *    only implemented interrupts/exceptions are delegable (mideleg 0x222, medeleg 0xb3ff); MPP=2 is
+ *    ignored; misaligned SC/AMO raise store/AMO-misaligned (QEMU: cause 4, or SC silently fails);
+ *    S-mode never executes U pages, even after loading from them with SUM.
+ *  - Counter-enable registers and mcountinhibit are 32 bits; menvcfg/senvcfg hold FIOM only;
+ *    mhpmcounter3..31/mhpmevent3..31 read zero; no triggers (tdata1 reads 0); marchid/mimpid 0.
+ *  - PMP CSRs are stored (WARL, locking honoured) but not enforced, and MRET to S/U does not
+ *    require a PMP rule (QEMU 7.2 raises illegal-instruction then).
+ *  - cycle/instret count retired instructions (QEMU without icount uses host ticks).
+ *  - Interrupts raised by an MMIO store are taken before the next instruction (QEMU: at the end
+ *    of the translation block); stores into the instruction stream take effect immediately.
  */
 
 import type { AddressSpace } from '../../system/memory';
@@ -243,9 +261,13 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     if (end > off) this.codeCache.invalidateRange(off, end - off);
   }
 
-  /** FENCE.I on behalf of someone else (SBI remote fence.i): drop the whole decode cache. */
+  /**
+   * FENCE.I on behalf of someone else (SBI remote fence.i). Same effect as the instruction: the
+   * decode cache is coherent with CPU stores already; pages are re-checked against their content
+   * (code-cache.ts checkFence). To drop decoded code for bytes written by DMA, use invalidateCode.
+   */
   flushIcache(): void {
-    this.codeCache.flushAll();
+    this.codeCache.fenceI();
     this.events |= Ev.CTX;
   }
 

@@ -846,8 +846,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         pcOff += 4 - ((w >>> 28) & 2);
         break;
       case Op.FENCE_I:
-        // Zifencei: nothing to do, the decode cache is kept coherent with every store
-        // (code-cache.ts); writers behind the CPU's back call invalidateCode().
+        // Zifencei: the decode cache is coherent with every store already (code-cache.ts); only
+        // the safety net for unannounced DMA runs: pages get their content checked on entry.
+        cpu.codeCache.fenceI();
+        cpu.events |= Ev.CTX;
         pcOff += 4;
         break;
       default: {

@@ -46,6 +46,7 @@ export function fetch_page(cpu: RiscvCpu): CodePage | null {
   let page = cpu.ftlb.lookup(fidx, lo, hi);
   if (page !== null) {
     if (page.epoch !== cache.epoch) page = cache.getPage(page.ramOff);
+    if (page.fenceGen !== cache.fenceGen) cache.checkFence(page);
   } else {
     const pa = get_physical_address(cpu, lo, hi, Access.FETCH, cpu.priv, false);
     if (pa < 0) {
@@ -55,6 +56,7 @@ export function fetch_page(cpu: RiscvCpu): CodePage | null {
     const ramOff = pa - cpu.ramBase;
     if (ramOff >= 0 && ramOff < cpu.ramSize) {
       page = cache.getPage(ramOff - (lo & 4095));
+      if (page.fenceGen !== cache.fenceGen) cache.checkFence(page);
       cpu.ftlb.set(fidx, lo, hi, page);
     } else {
       if (cpu.as.findMapping(pa) === undefined) {

@@ -2,7 +2,8 @@
  * 64-bit integer arithmetic on (lo, hi) int32 pairs, the representation of the integer register
  * file (`x[2i]` = low word, `x[2i+1]` = high word, both as signed int32). No BigInt on the fast
  * paths: products use 16-bit limbs whose partial sums stay exact in doubles (< 2^53), divisions use
- * doubles when both operands fit in 53 bits and BigInt only otherwise.
+ * doubles when both operands fit in 53 bits, 16-bit-limb long division for 32-bit divisors, and
+ * BigInt only otherwise.
  *
  * Functions that produce a 64-bit result write it into an Int32Array at a given (even) index, so
  * the interpreter can target the register file directly without allocating.
@@ -104,6 +105,61 @@ function toBigS(lo: number, hi: number): bigint {
   return BigInt.asIntN(64, pairToBigInt(lo, hi));
 }
 
+/** Scratch results of udivBy32: quotient (lo, hi) and remainder (uint32 as a double). */
+const QR = new Float64Array(3);
+
+/**
+ * Unsigned 64-bit (alo, ahi) divided by a divisor 0 < b < 2^32 (a double), schoolbook over four
+ * 16-bit limbs: every partial dividend stays below 2^48, so double arithmetic is exact.
+ */
+function udivBy32(alo: number, ahi: number, b: number): void {
+  let cur = ahi >>> 16;
+  const q3 = Math.floor(cur / b);
+  let r = cur - q3 * b;
+  cur = r * 65536 + (ahi & 0xffff);
+  const q2 = Math.floor(cur / b);
+  r = cur - q2 * b;
+  cur = r * 65536 + (alo >>> 16);
+  const q1 = Math.floor(cur / b);
+  r = cur - q1 * b;
+  cur = r * 65536 + (alo & 0xffff);
+  const q0 = Math.floor(cur / b);
+  QR[0] = q1 * 65536 + q0;
+  QR[1] = q3 * 65536 + q2;
+  QR[2] = cur - q0 * b;
+}
+
+/** out[d..d+1] = -(lo, hi) when neg, else (lo, hi). */
+function setMaybeNeg(out: Int32Array, d: number, lo: number, hi: number, neg: boolean): void {
+  if (neg) {
+    const nlo = -lo | 0;
+    out[d] = nlo;
+    out[d + 1] = (~hi + (nlo === 0 ? 1 : 0)) | 0;
+  } else {
+    out[d] = lo | 0;
+    out[d + 1] = hi | 0;
+  }
+}
+
+/**
+ * Signed division/remainder with a divisor of magnitude < 2^32 and a full 64-bit dividend, without
+ * BigInt (kernel code divides 64-bit times and sizes by constants all the time).
+ */
+function sdivSmall(out: Int32Array, d: number, alo: number, ahi: number, blo: number, bhi: number, rem: boolean): void {
+  const an = ahi < 0;
+  let ulo = alo;
+  let uhi = ahi;
+  if (an) {
+    ulo = -alo | 0;
+    uhi = (~ahi + (ulo === 0 ? 1 : 0)) | 0;
+  }
+  const bn = bhi < 0;
+  const bmag = bn ? -(blo | 0) >>> 0 || 0x100000000 : blo >>> 0;
+  udivBy32(ulo, uhi, bmag);
+  if (rem) setMaybeNeg(out, d, QR[2], 0, an);
+  else setMaybeNeg(out, d, QR[0], QR[1], an !== bn);
+}
+
 /** DIV (signed). x/0 = -1; INT64_MIN / -1 = INT64_MIN. */
 export function div64(out: Int32Array, d: number, alo: number, ahi: number, blo: number, bhi: number): void {
   if ((blo | bhi) === 0) {
@@ -111,6 +167,8 @@ export function div64(out: Int32Array, d: number, alo: number, ahi: number, blo:
     out[d + 1] = -1;
   } else if (fits53(ahi) && fits53(bhi)) {
     setNum(out, d, Math.trunc(toNum(alo, ahi) / toNum(blo, bhi)));
+  } else if (bhi === 0 ? blo >= 0 : bhi === -1 && blo < 0) {
+    sdivSmall(out, d, alo, ahi, blo, bhi, false);
   } else {
     setBigInt(out, d, toBigS(alo, ahi) / toBigS(blo, bhi));
   }
@@ -123,6 +181,10 @@ export function divu64(out: Int32Array, d: number, alo: number, ahi: number, blo
     out[d + 1] = -1;
   } else if (ahi >>> 0 < 0x100000 && bhi >>> 0 < 0x100000) {
     setNum(out, d, Math.floor(toNum(alo, ahi) / toNum(blo, bhi)));
+  } else if (bhi === 0) {
+    udivBy32(alo, ahi, blo >>> 0);
+    out[d] = QR[0] | 0;
+    out[d + 1] = QR[1] | 0;
   } else {
     setBigInt(out, d, pairToBigInt(alo, ahi) / pairToBigInt(blo, bhi));
   }
@@ -136,6 +198,8 @@ export function rem64(out: Int32Array, d: number, alo: number, ahi: number, blo:
   } else if (fits53(ahi) && fits53(bhi)) {
     const r = toNum(alo, ahi) % toNum(blo, bhi);
     setNum(out, d, r === 0 ? 0 : r); // -0 → 0
+  } else if (bhi === 0 ? blo >= 0 : bhi === -1 && blo < 0) {
+    sdivSmall(out, d, alo, ahi, blo, bhi, true);
   } else {
     setBigInt(out, d, toBigS(alo, ahi) % toBigS(blo, bhi));
   }
@@ -148,6 +212,10 @@ export function remu64(out: Int32Array, d: number, alo: number, ahi: number, blo
     out[d + 1] = ahi;
   } else if (ahi >>> 0 < 0x100000 && bhi >>> 0 < 0x100000) {
     setNum(out, d, toNum(alo, ahi) % toNum(blo, bhi));
+  } else if (bhi === 0) {
+    udivBy32(alo, ahi, blo >>> 0);
+    out[d] = QR[2] | 0;
+    out[d + 1] = 0;
   } else {
     setBigInt(out, d, pairToBigInt(alo, ahi) % pairToBigInt(blo, bhi));
   }

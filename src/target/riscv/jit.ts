@@ -39,9 +39,16 @@ import { raise_exception } from './trap';
 import { raw_insn_at_pc } from './fetch';
 import { div64, divu64, divuw, divw, mul64, mulh64, mulhsu64, mulhu64, rem64, remu64, remuw, remw, sll64, sra64, srl64 } from './int64';
 import { executeOpFp } from './fpu';
+import { TlbGeom } from './tlb';
 
-/** Landings on a slot before a block is compiled there (0 disables the compiler). */
-let threshold = Number(process.env.VTRACE_JIT_THRESHOLD ?? 20000);
+/**
+ * Landings on a slot before a block is compiled there (0 disables the compiler). A block that
+ * loops back to its own head (a hot inner loop) is worth compiling much earlier than straight-line
+ * code: each compile costs V8 several milliseconds of optimizing, which only code executed very
+ * often pays back (measured on the Linux boot, where most code is warm rather than hot).
+ */
+let threshold = Number(process.env.VTRACE_JIT_THRESHOLD ?? 50000);
+let loopThreshold = Math.min(threshold, Number(process.env.VTRACE_JIT_LOOP_THRESHOLD ?? 1000));
 const MAX_BLOCK = 128;
 
 /** VTRACE_JIT_DUMP=dir writes each generated block's source there (debugging aid). */
@@ -55,22 +62,29 @@ function dumpBlock(name: string, src: string): void {
   fs.writeFileSync(`${dumpDir}/${name}.js`, src);
 }
 
-/** Set the compile threshold process-wide (tests use 1 to compile everything, 0 to disable). */
-export function setJitThreshold(n: number): void {
+/**
+ * Set the compile thresholds process-wide (tests use 1 to compile everything, 0 to disable).
+ * `loop` (for self-looping blocks) defaults to min(n, 1000).
+ */
+export function setJitThreshold(n: number, loop = Math.min(n, 1000)): void {
   threshold = Math.max(0, Math.min(65535, n | 0));
+  loopThreshold = Math.max(0, Math.min(threshold, loop | 0));
 }
 
-export function getJitThreshold(): number {
-  return threshold;
+/** [threshold, loopThreshold], for saving and restoring around setJitThreshold. */
+export function getJitThresholds(): [number, number] {
+  return [threshold, loopThreshold];
 }
 
 /** Execution landed on byte offset `off` of `page` (a jump target or block exit): count it. */
 export function land(cpu: RiscvCpu, page: CodePage, off: number): void {
   const s = off >>> 1;
-  const h = page.heat[s];
-  if (h < threshold) {
-    page.heat[s] = h + 1;
-    if (h + 1 === threshold && page.ops[off] >= 0 && page.jitAllowed()) jit_compile(cpu, page, off);
+  const h = page.heat[s] + 1;
+  if (h <= threshold) {
+    page.heat[s] = h;
+    if ((h === threshold || h === loopThreshold) && page.ops[off] >= 0 && page.jitAllowed()) {
+      jit_compile(cpu, page, off, h !== threshold);
+    }
   }
 }
 
@@ -156,6 +170,7 @@ function classify(w: number): 'stop' | 'ends' | 'go' {
     case Op.SFENCE_VMA:
     case Op.ILLEGAL:
     case Op.NONE:
+    case Op.FENCE_I:
       return 'stop';
     case Op.JAL:
     case Op.JALR:
@@ -195,8 +210,11 @@ function regsOf(w: number, imm: number, use: Set<number>, def: Set<number>): voi
   }
 }
 
-/** Compile the block starting at byte offset `head` of `page` and install it. */
-export function jit_compile(cpu: RiscvCpu, page: CodePage, head: number): void {
+/**
+ * Compile the block starting at byte offset `head` of `page` and install it (with `onlyLoops`,
+ * only if the block loops back to its head).
+ */
+export function jit_compile(cpu: RiscvCpu, page: CodePage, head: number, onlyLoops = false): void {
   const insns: Insn[] = [];
   let off = head;
   while (insns.length < MAX_BLOCK && off < 4096) {
@@ -213,6 +231,7 @@ export function jit_compile(cpu: RiscvCpu, page: CodePage, head: number): void {
   const last = insns[insns.length - 1];
   const lop = last.w & 0xff;
   const loops = (lop === Op.JAL || (lop >= Op.BEQ && lop <= Op.BGEU)) && last.off + last.imm === head;
+  if (onlyLoops && !loops) return;
   const g = new Gen(insns, head, loops);
   const body = g.generate();
   const name = `blk_${(page.ramOff + head).toString(16)}`;
@@ -360,7 +379,7 @@ class Gen {
   /** lo/hi = rs1 + imm (64-bit), ti = TLB index. */
   private addr(a: number, imm: number): string {
     const ih = imm >> 31;
-    return `b = ${this.L(a)}; lo = (b + ${imm}) | 0; hi = (${this.H(a)} ${ih ? '- 1 ' : ''}+ ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0; ti = dBase + ((lo >>> 12) & 1023);`;
+    return `b = ${this.L(a)}; lo = (b + ${imm}) | 0; hi = (${this.H(a)} ${ih ? '- 1 ' : ''}+ ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0; ti = dBase + ((lo >>> 12) & ${TlbGeom.MASK});`;
   }
 
   private emit(w: number, imm: number, off: number, k: number, next: number, isLast: boolean): void {
@@ -379,7 +398,6 @@ class Gen {
       case Op.MV:
         return this.set(d, L(ra), H(ra));
       case Op.NOP:
-      case Op.FENCE_I:
         return;
       case Op.AUIPC:
         this.line(`v = pageBase + ${off + imm};`);

@@ -16,7 +16,7 @@
 
 import { AddressSpace, GuestRam } from '../../system/memory';
 import type { RiscvCpu } from './cpu';
-import { getJitThreshold, setJitThreshold } from './jit';
+import { getJitThresholds, setJitThreshold } from './jit';
 
 // ---- a minimal RV64GC encoder ----
 type Item =
@@ -276,8 +276,8 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
   cpu = makeCpu(as);
   // Compile blocks early so the interpreter's block paths (and the megamorphic call into blocks)
   // get their feedback too; the first rounds still run everything interpreted.
-  const savedThreshold = getJitThreshold();
-  if (savedThreshold !== 0) setJitThreshold(3);
+  const saved = getJitThresholds();
+  if (saved[0] !== 0) setJitThreshold(3);
   for (let round = 0; round < 40; round++) {
     cpu.reset(BigInt(RAM_BASE));
     if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
@@ -289,7 +289,7 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
     res.instructions += cpu.instret;
     if (r.kind !== 'wfi' || cpu.getGpr(T6) !== 1n) res.ok = false;
   }
-  setJitThreshold(savedThreshold);
+  setJitThreshold(saved[0], saved[1]);
   res.ms = performance.now() - t0;
   return res;
 }

@@ -147,6 +147,7 @@ again:
 slot:
   li a0, 1
   ret
+.align 12
 counter: .dword 0
 `;
   test('bytes written behind the CPU are executed after invalidateCode', () => {
@@ -159,6 +160,17 @@ counter: .dword 0
     const li2 = 0x00200513; // li a0, 2
     b.as.ram.view.setUint32(slot - RAM_BASE, li2, true);
     b.cpu.invalidateCode(slot, 4);
+    b.runToEnd();
+    expect(b.out().split('\n').slice(0, 2)).toEqual(['0000000000000001', '0000000000000002']);
+  });
+
+  test('without invalidateCode, FENCE.I still catches a page whose bytes changed', () => {
+    const asm = assembleTest(src.replace('  la a0, slot\n  jalr a0', '  fence.i\n  la a0, slot\n  jalr a0'));
+    const b = makeBench(asm.bin);
+    const slot = Number(asm.symbols.get('slot')!);
+    const counter = Number(asm.symbols.get('counter')!);
+    while (b.as.ram.view.getBigUint64(counter - RAM_BASE, true) === 0n) b.cpu.run(1);
+    b.as.ram.view.setUint32(slot - RAM_BASE, 0x00200513, true); // li a0, 2, "DMA" without telling
     b.runToEnd();
     expect(b.out().split('\n').slice(0, 2)).toEqual(['0000000000000001', '0000000000000002']);
   });

@@ -130,7 +130,7 @@ test:
 ]);
 
 describe('int64 pair arithmetic agrees with BigInt', () => {
-  const vals = [0n, 1n, 2n, 3n, 7n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, M64, M64 - 1n, 0x123456789abcdef0n, 0xfedcba9876543210n, 1n << 52n, (1n << 53n) + 1n, 0x1fffffffffffffn, 12345678901234n];
+  const vals = [0n, 1n, 2n, 3n, 7n, 1000n, 1000000007n, 0x80000000n, 0x80000001n, u64(-1000n), u64(-0x7fffffffn), 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, M64, M64 - 1n, 0x123456789abcdef0n, 0xfedcba9876543210n, 1n << 52n, (1n << 53n) + 1n, 0x1fffffffffffffn, 12345678901234n];
   let seed = 1;
   const rnd = () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;

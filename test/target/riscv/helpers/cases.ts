@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { haveBinutils } from './asm';
 import { assembleTest, hex, runTest, u, type BenchOptions } from './machine';
 import { haveQemu, runOnQemu } from './qemu';
-import { getJitThreshold, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitThresholds, setJitThreshold } from '../../../../src/target/riscv/jit';
 
 export interface AsmCase {
   name: string;
@@ -47,13 +47,13 @@ export function defineCases(cases: AsmCase[]): void {
     describe.skipIf(!bin)(`vtrace (${mode})`, () => {
       for (const c of cases) {
         test(c.name, () => {
-          const saved = getJitThreshold();
+          const saved = getJitThresholds();
           setJitThreshold(threshold);
           try {
             const r = runTest(c.body, { ...c.bench, maxInstructions: c.maxInstructions });
             expect(hex(r.results)).toEqual(hex(resolve(c.expect, r.asm.symbols)));
           } finally {
-            setJitThreshold(saved);
+            setJitThreshold(saved[0], saved[1]);
           }
         });
       }
