@@ -27,7 +27,8 @@ async function bootAndRun(extra: string[]) {
   await g.waitFor(MARKER, 240_000);
   await g.waitFor(/# $/, 60_000);
   const token = `hello-${process.pid}`;
-  g.type(`echo ${token} \`cat /proc/cpuinfo | grep -c ^processor\`; poweroff -f\n`);
+  // dd reports its timing through gettimeofday: the vDSO reads the `time` CSR from U-mode.
+  g.type(`echo ${token} \`cat /proc/cpuinfo | grep -c ^processor\` \`dd if=/dev/zero bs=64k count=16 | wc -c\`; poweroff -f\n`);
   const code = await g.exited(120_000);
   return { code, out: g.output(), err: g.stderr(), token };
 }
@@ -35,7 +36,7 @@ async function bootAndRun(extra: string[]) {
 describe.skipIf(!dir)('Linux on vtrace', () => {
   test('boots from the initramfs with the built-in SBI, runs a command, powers off with status 0', { timeout: 420_000 }, async () => {
     const r = await bootAndRun([]);
-    expect(r.out, r.err).toContain(`${r.token} 1`);
+    expect(r.out, r.err).toContain(`${r.token} 1 1048576`);
     expect(r.out).toContain('reboot: Power down');
     expect(r.code, r.err).toBe(0);
   });
@@ -43,13 +44,13 @@ describe.skipIf(!dir)('Linux on vtrace', () => {
   test.skipIf(!fs.existsSync(OPENSBI))('boots with Debian\'s OpenSBI (fw_dynamic.bin)', { timeout: 420_000 }, async () => {
     const r = await bootAndRun(['-bios', OPENSBI]);
     expect(r.out).toContain('OpenSBI');
-    expect(r.out, r.err).toContain(`${r.token} 1`);
+    expect(r.out, r.err).toContain(`${r.token} 1 1048576`);
     expect(r.code, r.err).toBe(0);
   });
 
   test('boots with -smp 2 and sees both harts', { timeout: 420_000 }, async () => {
     const r = await bootAndRun(['-smp', '2']);
-    expect(r.out, r.err).toContain(`${r.token} 2`);
+    expect(r.out, r.err).toContain(`${r.token} 2 1048576`);
     expect(r.code, r.err).toBe(0);
   });
 });

@@ -21,6 +21,7 @@ const CSR_MSTATUS = 0x300;
 const CSR_MEDELEG = 0x302;
 const CSR_MIDELEG = 0x303;
 const CSR_MCOUNTEREN = 0x306;
+const CSR_SCOUNTEREN = 0x106;
 const CSR_PMPCFG0 = 0x3a0;
 const CSR_PMPADDR0 = 0x3b0;
 
@@ -77,6 +78,9 @@ export function enterSupervisor(hart: SbiHart, pc: bigint, a0: bigint, a1: bigin
   set(CSR_MEDELEG, SBI_MEDELEG);
   set(CSR_MIDELEG, SBI_MIDELEG);
   set(CSR_MCOUNTEREN, SBI_MCOUNTEREN);
+  // OpenSBI's mstatus_init also opens the counters to U-mode (scounteren = all ones); Linux 6.1
+  // never writes scounteren, and its vDSO reads `time` from U-mode (gettimeofday).
+  set(CSR_SCOUNTEREN, SBI_MCOUNTEREN);
   set(CSR_MSTATUS, MSTATUS_FS_INITIAL);
   hart.setGpr(10, a0);
   hart.setGpr(11, a1);
