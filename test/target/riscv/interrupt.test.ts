@@ -145,6 +145,11 @@ after:
 ${M_IRQ}
 `,
     expect: (s) => [IRQ(7), s('after'), 2],
+    // On the QEMU oracle this case sometimes never leaves WFI when the machine is loaded (twice
+    // in full-suite CI runs: QEMU killed after 20 s; it passes alone). Our harts are still checked
+    // above; the QEMU side needs investigating (mtimecmp written 100 ticks ahead races QEMU's
+    // virtual clock?) before it is an oracle again.
+    qemu: 'skip',
   },
   {
     name: 'WFI wakes on a pending enabled interrupt even with MIE = 0, no trap',
