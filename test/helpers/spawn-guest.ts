@@ -89,7 +89,3 @@ export function linuxGuestDir(): string | undefined {
   if (dir && fs.existsSync(path.join(dir, 'Image'))) return dir;
   return undefined;
 }
-
-export function which(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((p) => p && fs.existsSync(path.join(p, cmd)));
-}

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { linuxGuestDir, spawnGuest, VTRACE, which } from '../helpers/spawn-guest';
+import { linuxGuestDir, spawnGuest, VTRACE } from '../helpers/spawn-guest';
+import { which } from '../guest/default/harness';
 
 const dir = linuxGuestDir();
 if (!dir) {
