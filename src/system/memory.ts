@@ -47,6 +47,14 @@ export class GuestRam {
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
   readonly view: DataView;
+  /**
+   * invalidate_and_set_dirty (QEMU's physmem.c): called with [paddr, paddr+len) after RAM was
+   * written behind the vCPUs' back — DMA completions (virtqueue_fill unmapping a device-writable
+   * buffer), loaders, debuggers writing physical memory — so decoded/compiled code for those bytes
+   * is dropped before the guest executes them. Set by the board to the harts' `invalidateCode`;
+   * null (tests without a CPU) costs one check. Runs on the thread that owns the machine.
+   */
+  codeInvalidator: ((paddr: number, len: number) => void) | null = null;
 
   constructor(readonly base: number, readonly size: number) {
     if (size <= 0 || size % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${size}`);
@@ -61,6 +69,12 @@ export class GuestRam {
   contains(addr: number, len = 1): boolean {
     const off = addr - this.base;
     return off >= 0 && off + len <= this.size;
+  }
+
+  /** A view of this RAM was written by a device (DMA): see codeInvalidator. */
+  invalidate_and_set_dirty(view: Uint8Array, len = view.byteLength): void {
+    const inv = this.codeInvalidator;
+    if (inv !== null && len > 0 && view.buffer === this.buffer) inv(this.base + view.byteOffset, Math.min(len, view.byteLength));
   }
 }
 
@@ -180,6 +194,8 @@ export class AddressSpace {
   writePhys(addr: number, data: Uint8Array): boolean {
     if (!this.ram.contains(addr, data.length)) return false;
     this.ram.u8.set(data, addr - this.ram.base);
+    const inv = this.ram.codeInvalidator;
+    if (inv !== null) inv(addr, data.length);
     return true;
   }
 }

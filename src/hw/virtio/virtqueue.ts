@@ -232,11 +232,29 @@ export function virtqueue_unpop(vq: VirtQueue, elem: VirtQueueElement, len: numb
   virtqueue_detach_element(vq, elem, len);
 }
 
+/**
+ * virtqueue_unmap_sg: the device is done with the element's buffers. The first `len` bytes of the
+ * device-writable buffers (in_sg) were written behind the vCPUs' back (by this thread or a pool
+ * worker's preadv): dma_memory_unmap → invalidate_and_set_dirty, so no stale decoded code for them
+ * survives. Called before the used entry becomes visible to the driver.
+ */
+function virtqueue_unmap_sg(vq: VirtQueue, elem: VirtQueueElement, len: number): void {
+  const ram = vq.vdev.ram;
+  if (ram.codeInvalidator === null) return;
+  for (let i = 0; i < elem.in_sg.length && len > 0; i++) {
+    const v = elem.in_sg[i];
+    const n = Math.min(len, v.byteLength);
+    ram.invalidate_and_set_dirty(v, n);
+    len -= n;
+  }
+}
+
 /** virtqueue_fill: write used ring entry `idx` slots past used_idx (not yet visible to the driver). */
 export function virtqueue_fill(vq: VirtQueue, elem: VirtQueueElement, len: number, idx: number): void {
   const h = virtioTraceHooks.virtqueue_fill;
   if (h !== null) h(vq, elem, len, idx);
   if (virtio_device_disabled(vq.vdev) || elem.epoch !== vq.epoch) return;
+  virtqueue_unmap_sg(vq, elem, len);
   if (vq.vring.used === 0) return;
   const slot = (idx + vq.used_idx) % vq.vring.num;
   vring_used_write(vq.vdev.ram, vq.vring, slot, elem.index, len);

@@ -138,6 +138,8 @@ export function buildVirtMachine(config: VirtConfig, createHart: CreateHart): Vi
   const getTime = () => clint!.mtime();
   const harts: VirtHart[] = [];
   for (let i = 0; i < config.smp; i++) harts.push(createHart({ hartId: i, as, getTime }));
+  // DMA and loader writes drop stale decoded code (one hart will do: the decode cache is shared).
+  ram.codeInvalidator = (paddr, len) => harts[0].invalidateCode(paddr, len);
 
   let shuttingDown = false;
   const shutdown = (r: ShutdownRequest) => {

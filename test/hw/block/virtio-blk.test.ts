@@ -87,6 +87,28 @@ describe.each([false, true])('virtio-blk over virtio-mmio (legacy=%s)', (legacy)
     expect(d.irq.level).toBe(true);
   });
 
+  test('completing a read unmaps its device-writable buffers: invalidate_and_set_dirty over exactly the bytes written', () => {
+    const { d } = makeBlkRig({ legacy });
+    const dirty: Array<[number, number]> = [];
+    d.ram.codeInvalidator = (paddr, len) => dirty.push([paddr, len]);
+    const [q] = blkStart(d);
+    const w = writeReq(d, q, 0, pattern(2048, 3));
+    d.kick(q);
+    d.waitUsed(q);
+    // A write's payload is device-readable: only its status byte was written by the device.
+    expect(dirty).toEqual([[w.status, 1]]);
+    dirty.length = 0;
+    const r = readReq(d, q, 0, 2048, { segs: 2 });
+    d.kick(q);
+    d.waitUsed(q);
+    // Two data segments of 1024 bytes, then the status byte: used len 2049, all of it dirtied.
+    expect(dirty).toEqual([
+      [r.data, 1024],
+      [r.data + 1024, 1024],
+      [r.status, 1],
+    ]);
+  });
+
   test('FLUSH, GET_ID, DISCARD, WRITE_ZEROES and unsupported requests', () => {
     const { d, blk } = makeBlkRig({ legacy, dev: { serial: 'vtrace-serial' } });
     const [q] = blkStart(d);

@@ -159,6 +159,18 @@ describe('virt board', () => {
     expect(harts[0].icacheFlushes).toBeGreaterThan(0);
   });
 
+  test('RAM written behind the harts (loaders, debuggers, DMA) reaches invalidateCode of the shared decode cache', () => {
+    const { m, harts } = make();
+    harts[0].invalidated.length = 0;
+    m.as.writePhys(0x80300000, new Uint8Array(12));
+    m.as.ram.invalidate_and_set_dirty(m.as.ram.u8.subarray(0x1000, 0x1800), 0x100);
+    expect(harts[0].invalidated).toEqual([
+      [0x80300000, 12],
+      [0x80001000, 0x100],
+    ]);
+    expect(harts[1].invalidated).toEqual([]);
+  });
+
   test('-dtb FILE: used as given, /chosen patched with -append and -initrd; no /chosen is an error', () => {
     const root = new FdtNode('');
     root.addProp('model', strings('mine'));

@@ -81,6 +81,11 @@ export class FakeHart implements SbiHart {
   flushIcache(): void {
     this.icacheFlushes++;
   }
+  /** invalidateCode calls received: [paddr, len]. */
+  readonly invalidated: Array<[number, number]> = [];
+  invalidateCode(paddr: number, len: number): void {
+    this.invalidated.push([paddr, len]);
+  }
   run(): StopReason {
     return { kind: 'wfi' };
   }
