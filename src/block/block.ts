@@ -17,7 +17,7 @@
  * coroutine polled to completion: bdrv_poll_co). Errors come back as BlockError (QEMU's text).
  */
 import * as path from 'node:path';
-import { aio_poll, type AioContext } from '../util/aio-context';
+import { aio_poll, qemu_get_current_aio_context, type AioContext } from '../util/aio-context';
 import { qemu_coroutine_create, qemu_coroutine_enter, qemu_in_coroutine, type coroutine_fn } from '../util/coroutine';
 import { qemu_get_aio_context } from '../util/main-loop';
 import {
@@ -106,7 +106,8 @@ function bdrv_new(drv: BlockDriver, filename: string, node_name: string | undefi
     in_flight: 0,
     perm: 0,
     shared_perm: BLK_PERM_ALL,
-    aio_context: qemu_get_aio_context(),
+    // The thread's current context: the main loop's, or an iothread's when it opens its drive.
+    aio_context: qemu_get_current_aio_context() ?? qemu_get_aio_context(),
     refcnt: 1,
     write_gen: 0,
     flushed_gen: 0,

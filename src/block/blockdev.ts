@@ -17,6 +17,7 @@
  * Contract: main loop thread, not in a coroutine. Throws BlockError with QEMU's message (and hint).
  */
 import { qemu_get_aio_context } from '../util/main-loop';
+import { qemu_get_current_aio_context } from '../util/aio-context';
 import {
   BDRV_O_NOCACHE,
   BDRV_O_NO_FLUSH,
@@ -108,7 +109,7 @@ export function blockdevOpen(o: BlockdevOpenOptions): BlockBackend {
   if (!o.readOnly) perm |= BLK_PERM_WRITE;
   let shared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED;
   if (o.shareRw) shared |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
-  const blk = blk_new(qemu_get_aio_context(), perm, shared);
+  const blk = blk_new(qemu_get_current_aio_context() ?? qemu_get_aio_context(), perm, shared);
   blk.name = o.id;
   if (blk_insert_bs(blk, bs, errp) < 0) {
     bdrv_unref(bs);

@@ -29,10 +29,11 @@ QEMU options understood:
   -append CMDLINE   -bios default|none|FILE   -dtb FILE   -nographic   -serial mon:stdio
   -display none   -cpu rv64
   -drive file=IMG,format=raw|qcow2,id=ID,if=none|virtio[,cache=,aio=threads,readonly=on,rerror=,werror=]
-  -device virtio-blk-device,drive=ID[,serial=,num-queues=,queue-size=]
+  -device virtio-blk-device,drive=ID[,serial=,num-queues=,queue-size=,iothread=ID]
+  -object iothread,id=ID            (dataplane: the device's queues and drive run in that thread)
   -global virtio-mmio.force-legacy=on|off
   -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN   -msg timestamp=on
-Not yet: -s, -S, -gdb (the guest gdb stub), -object iothread.
+Not yet: -s, -S, -gdb (the guest gdb stub).
 With no -kernel, vtrace boots its embedded default guest on a scratch disk it creates.
 Console: Ctrl-A x quits, Ctrl-A h shows the escape keys (as QEMU's -nographic).`,
     )

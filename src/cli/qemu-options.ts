@@ -36,6 +36,8 @@ export interface MachineOptions {
   drives: DriveOptions[];
   /** -device virtio-blk-device (and the devices `if=virtio` drives imply), in order. */
   devices: VirtioBlkDeviceOptions[];
+  /** -object iothread,id=ID: the iothreads to start, in order. */
+  iothreads: string[];
   /** -global virtio-mmio.force-legacy=on|off (QEMU 7.2's default: on, i.e. virtio-mmio version 1). */
   virtioMmioForceLegacy: boolean;
   /** Options accepted for compatibility and ignored, with the reason (printed once). */
@@ -71,6 +73,8 @@ export interface VirtioBlkDeviceOptions {
   serial?: string;
   numQueues?: number;
   queueSize?: number;
+  /** iothread=ID: dataplane in that -object iothread. */
+  iothread?: string;
 }
 
 const MAX_SMP = 8;
@@ -115,7 +119,29 @@ export function parseKeyValues(text: string, implied?: string): Map<string, stri
 type Handler = (value: string, opts: MachineOptions) => void;
 
 /** Options that take an argument, keyed by name without the leading dash. */
+/** -object TYPE,id=ID[,...]: vtrace has iothreads (QEMU's poll-* tuning properties are accepted and ignored). */
+function parseObject(value: string, o: MachineOptions): void {
+  const opt = `-object ${value}`;
+  const kv = parseKeyValues(value, 'qom-type');
+  const type = kv.get('qom-type');
+  if (type !== 'iothread') throw new CliError(`${opt}: unsupported object type '${type}' (vtrace has iothread)`);
+  const id = kv.get('id');
+  if (id === undefined || id === '') throw new CliError(`${opt}: Parameter 'id' is missing`);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id)) throw new CliError(`${opt}: Parameter 'id' expects an identifier`);
+  if (o.iothreads.includes(id)) throw new CliError(`${opt}: attempt to add duplicate property '${id}' to object (type 'container')`);
+  for (const k of kv.keys()) {
+    if (k === 'qom-type' || k === 'id') continue;
+    if (['poll-max-ns', 'poll-grow', 'poll-shrink', 'aio-max-batch', 'thread-pool-min', 'thread-pool-max'].includes(k)) {
+      o.ignored.push(`${opt}: property '${k}'`);
+      continue;
+    }
+    throw new CliError(`${opt}: Property 'iothread.${k}' not found`);
+  }
+  o.iothreads.push(id);
+}
+
 const withArg: Record<string, Handler> = {
+  object: parseObject,
   M: parseMachine,
   machine: parseMachine,
   m(value, o) {
@@ -277,7 +303,7 @@ function parseDevice(value: string, o: MachineOptions): void {
       case 'serial': dev.serial = v; break;
       case 'num-queues': dev.numQueues = Number(v); break;
       case 'queue-size': dev.queueSize = Number(v); break;
-      case 'iothread': throw new CliError(`${opt}: iothread= (dataplane) is not wired to the command line yet`);
+      case 'iothread': dev.iothread = v; break;
       default: throw new CliError(`${opt}: unsupported property '${k}'`);
     }
   }
@@ -287,7 +313,6 @@ function parseDevice(value: string, o: MachineOptions): void {
 
 /** Options that belong to later parts of vtrace: named so the error says what is missing. */
 const notYet: Record<string, string> = {
-  object: 'objects (-object, e.g. iothreads) are not wired to the command line yet',
   netdev: 'networking is not emulated',
   nic: 'networking is not emulated',
 };
@@ -302,6 +327,7 @@ export function defaultMachineOptions(): MachineOptions {
     startStopped: false,
     drives: [],
     devices: [],
+    iothreads: [],
     virtioMmioForceLegacy: true,
     ignored: [],
     notes: [],
@@ -332,6 +358,9 @@ export function parseQemuArgs(argv: string[]): MachineOptions {
   }
   for (const dev of o.devices) {
     if (!o.drives.some((d) => d.id === dev.drive)) throw new CliError(`-device ${dev.driver},drive=${dev.drive}: Property '${dev.driver}.drive' can't find value '${dev.drive}'`);
+    if (dev.iothread !== undefined && !o.iothreads.includes(dev.iothread)) {
+      throw new CliError(`-device ${dev.driver},iothread=${dev.iothread}: Property '${dev.driver}.iothread' can't find value '${dev.iothread}'`);
+    }
   }
   const used = o.devices.map((d) => d.drive);
   const twice = used.find((id, i) => used.indexOf(id) !== i);

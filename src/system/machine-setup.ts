@@ -13,6 +13,8 @@ import { BlockError } from '../block/block-int';
 import { file_posix_register_buffer } from '../block/file-posix-align';
 import { VirtIOBlock, VirtioBlkConfigError } from '../hw/block/virtio-blk';
 import { blockBackendOps } from '../hw/block/block-backend-ops';
+import { DATAPLANE_IOTHREAD_MODULE, DataPlaneError, dataPlaneBlockOps, virtio_blk_data_plane_create } from '../hw/block/dataplane/virtio-blk';
+import { iothread_create, type IOThread } from '../util/iothread';
 
 /** A problem the user can fix (bad image, RAM too small for it): reported as one line. */
 export class MachineSetupError extends Error {}
@@ -66,10 +68,11 @@ export function createMachine(o: MachineOptions, host: MachineHostSide): VirtMac
 function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: MachineHostSide): void {
   if (o.devices.length === 0) return;
   file_posix_register_buffer(machine.as.ram.buffer);
+  const iothreads = startIOThreads(o);
   o.devices.forEach((dev, i) => {
     const d = o.drives.find((x) => x.id === dev.drive)!;
     try {
-      const blk = blockdevOpen({
+      const drive = {
         file: d.file,
         format: d.format,
         id: d.id,
@@ -79,22 +82,49 @@ function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: Machi
         rerror: d.rerror,
         werror: d.werror,
         nodeName: d.nodeName,
-        logger: (text) => host.warn(text),
-      });
-      const vdev = new VirtIOBlock({
-        blk,
-        ops: blockBackendOps,
-        ram: machine.as.ram,
-        id: dev.id ?? d.id,
-        serial: dev.serial,
-        num_queues: dev.numQueues,
-        queue_size: dev.queueSize,
-      });
+      };
+      const props = { id: dev.id ?? d.id, serial: dev.serial, num_queues: dev.numQueues, queue_size: dev.queueSize };
+      const iothread = dev.iothread === undefined ? undefined : iothreads.get(dev.iothread)!;
+      // iothread=: the drive is opened in the iothread and the device's requests are served there
+      // (dataplane); otherwise both live on this thread's main loop.
+      const vdev =
+        iothread === undefined
+          ? new VirtIOBlock({ ...props, blk: blockdevOpen({ ...drive, logger: (text) => host.warn(text) }), ops: blockBackendOps, ram: machine.as.ram })
+          : dataplaneDevice(iothread, drive, props, machine, host);
       machine.virtioProxies[machine.virtioProxies.length - 1 - i].plug(vdev);
     } catch (e) {
+      if (e instanceof DataPlaneError) throw new MachineSetupError(`-drive ${d.file}: ${e.message}`);
       if (e instanceof BlockError) throw new MachineSetupError(`-drive ${d.file}: ${blockErrorText(e)}`);
       if (e instanceof VirtioBlkConfigError) throw new MachineSetupError(`-device ${dev.driver}: ${e.message}`);
       throw e;
     }
   });
+}
+
+/** -object iothread,id=ID: start each iothread, with the dataplane module loaded. */
+function startIOThreads(o: MachineOptions): Map<string, IOThread> {
+  const out = new Map<string, IOThread>();
+  for (const id of o.iothreads) {
+    try {
+      out.set(id, iothread_create(id, { modules: [DATAPLANE_IOTHREAD_MODULE] }));
+    } catch (e) {
+      throw new MachineSetupError(`-object iothread,id=${id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return out;
+}
+
+/** A virtio-blk-device whose queues and drive live in `iothread` (hw/block/dataplane). */
+function dataplaneDevice(
+  iothread: IOThread,
+  drive: Parameters<typeof virtio_blk_data_plane_create>[1],
+  props: Parameters<typeof virtio_blk_data_plane_create>[2],
+  machine: VirtMachine,
+  host: MachineHostSide,
+): VirtIOBlock {
+  const handle = virtio_blk_data_plane_create(iothread, drive, props, machine.as.ram, (text) => host.warn(text));
+  const vdev = new VirtIOBlock({ ...props, blk: handle, ops: dataPlaneBlockOps, ram: machine.as.ram });
+  vdev.dataplane = handle.dp;
+  handle.dp.s = vdev;
+  return vdev;
 }

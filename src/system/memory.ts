@@ -56,9 +56,14 @@ export class GuestRam {
    */
   codeInvalidator: ((paddr: number, len: number) => void) | null = null;
 
-  constructor(readonly base: number, readonly size: number) {
+  /**
+   * `buffer`: another thread's RAM (an iothread's view of the same guest memory); a new one
+   * when absent. Its length must be `size`.
+   */
+  constructor(readonly base: number, readonly size: number, buffer?: SharedArrayBuffer) {
     if (size <= 0 || size % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${size}`);
-    this.buffer = new SharedArrayBuffer(size);
+    if (buffer !== undefined && buffer.byteLength !== size) throw new Error(`RAM buffer of ${buffer.byteLength} bytes given for ${size} bytes of RAM`);
+    this.buffer = buffer ?? new SharedArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);

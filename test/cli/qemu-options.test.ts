@@ -27,6 +27,13 @@ describe('QEMU command-line parsing', () => {
     expect(parseQemuArgs(['-smp', '4']).smp).toBe(4);
   });
 
+  test('-object iothread and iothread= (dataplane)', () => {
+    const o = parseQemuArgs(['-object', 'iothread,id=io0,poll-max-ns=32768', '-drive', 'file=a.img,if=none,id=hd0', '-device', 'virtio-blk-device,drive=hd0,iothread=io0']);
+    expect(o.iothreads).toEqual(['io0']);
+    expect(o.devices[0].iothread).toBe('io0');
+    expect(o.ignored.some((n) => n.includes('poll-max-ns'))).toBe(true);
+  });
+
   test('sizes and key=value lists', () => {
     expect(parseSize('256')).toBe(256 * 1024 * 1024);
     expect(parseSize('1G')).toBe(1024 ** 3);
@@ -48,6 +55,11 @@ describe('QEMU command-line parsing', () => {
     [['-frobnicate'], /unknown option '-frobnicate'/],
     [['Image'], /unexpected argument 'Image'/],
     [['-machine', 'virt,aia=aplic'], /unsupported property 'aia'/],
+    [['-object', 'memory-backend-ram,id=m0'], /unsupported object type 'memory-backend-ram'/],
+    [['-object', 'iothread'], /Parameter 'id' is missing/],
+    [['-object', 'iothread,id=io0', '-object', 'iothread,id=io0'], /duplicate property 'io0'/],
+    [['-object', 'iothread,id=io0,frob=1'], /Property 'iothread.frob' not found/],
+    [['-drive', 'file=a.img,if=none,id=hd0', '-device', 'virtio-blk-device,drive=hd0,iothread=io9'], /can't find value 'io9'/],
   ])('bad command line %j gives one clear error', (argv, message) => {
     expect(() => parseQemuArgs(argv)).toThrow(CliError);
     expect(() => parseQemuArgs(argv)).toThrow(message);

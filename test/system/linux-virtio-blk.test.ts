@@ -24,10 +24,11 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-async function bootWriteSync(driveArg: string, token: string) {
+async function bootWriteSync(driveArg: string, token: string, iothread = false) {
   const g = spawnGuest(process.execPath, [
     VTRACE, 'run', '-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(dir!, 'Image'),
-    '-append', 'root=/dev/vda rw console=ttyS0', '-drive', driveArg, '-device', 'virtio-blk-device,drive=hd0',
+    '-append', 'root=/dev/vda rw console=ttyS0', '-drive', driveArg,
+    ...(iothread ? ['-object', 'iothread,id=io0', '-device', 'virtio-blk-device,drive=hd0,iothread=io0'] : ['-device', 'virtio-blk-device,drive=hd0']),
   ]);
   await g.waitFor('vtrace-guest: root=ext4', 240_000);
   await g.waitFor(/# $/, 60_000);
@@ -47,6 +48,17 @@ describe.skipIf(!dir)('Linux root on virtio-blk', () => {
     fs.copyFileSync(path.join(dir!, 'rootfs.ext4'), img);
     const token = `raw-${process.pid}`;
     const r = await bootWriteSync(`file=${img},format=raw,id=hd0,if=none`, token);
+    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+    const fsck = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    expect(fileInExt4(img, '/from-guest.txt')).toBe(`${token}\n`);
+  });
+
+  test('dataplane (-object iothread, iothread=io0): the same, served by the iothread', { timeout: 420_000 }, async () => {
+    const img = path.join(tmp, 'root-dp.img');
+    fs.copyFileSync(path.join(dir!, 'rootfs.ext4'), img);
+    const token = `dataplane-${process.pid}`;
+    const r = await bootWriteSync(`file=${img},format=raw,id=hd0,if=none`, token, true);
     expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
     const fsck = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
     expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);

@@ -60,7 +60,8 @@ export function virtio_blk_req_complete(req: VirtIOBlockReq, status: number): vo
   req.completed = true;
   if (req.in !== null) req.in[0] = status;
   virtqueue_push(req.vq, req.elem, req.in_len);
-  virtio_notify(s, req.vq);
+  if (s.data_plane_notify !== null) s.data_plane_notify(req.vq);
+  else virtio_notify(s, req.vq);
 }
 
 /**

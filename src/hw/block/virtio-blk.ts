@@ -33,6 +33,7 @@ import {
   VirtQueue,
   bit,
   virtio_add_queue,
+  virtio_device_start_ioeventfd,
   virtio_error,
   virtio_has_feature,
   virtio_queue_empty,
@@ -78,6 +79,7 @@ import {
 } from './virtio-blk-req';
 import { virtio_blk_submit_multireq } from './virtio-blk-multireq';
 import { virtioBlkTraceHooks } from './trace-hooks';
+import { virtio_blk_data_plane_start, virtio_blk_data_plane_stop, type VirtIOBlockDataPlane } from './dataplane/virtio-blk';
 
 export class VirtioBlkConfigError extends Error {
   override name = 'VirtioBlkConfigError';
@@ -122,7 +124,7 @@ export interface VirtIOBlkOptions {
   /** indirect_desc= / event_idx= (virtio common features, default on). */
   indirect_desc?: boolean;
   event_idx?: boolean;
-  /** Where host notifiers run: default the main loop's iohandler context (iothread= later). */
+  /** Where host notifiers run: default the main loop's iohandler context (iothread=: see `dataplane`). */
   ioeventfd_ctx?: AioContext;
   /** virtio_error / warning lines. Default stderr. */
   errorSink?: (line: string) => void;
@@ -140,6 +142,16 @@ export class VirtIOBlock extends VirtIODevice {
   readonly device_features: bigint;
   /** Block-layer requests started and not yet called back. */
   inflight = 0;
+  /**
+   * iothread= (emulator-thread side): the dataplane that handles the queues in the iothread
+   * (./dataplane/virtio-blk.ts); null when the main loop does.
+   */
+  dataplane: VirtIOBlockDataPlane | null = null;
+  /**
+   * Iothread side of a dataplane: completions notify through the guest notifier
+   * (virtio_blk_data_plane_notify) instead of virtio_notify. Null on the main loop.
+   */
+  data_plane_notify: ((vq: VirtQueue) => void) | null = null;
   readonly sector_mask: number;
 
   constructor(o: VirtIOBlkOptions) {
@@ -228,6 +240,16 @@ export const virtioBlkClass: VirtioDeviceClass = {
   reset(vdev) {
     virtio_blk_reset(vdev as VirtIOBlock);
   },
+  start_ioeventfd(vdev) {
+    const s = vdev as VirtIOBlock;
+    return s.dataplane !== null && virtio_blk_data_plane_start(s.dataplane);
+  },
+  stop_ioeventfd(vdev) {
+    const s = vdev as VirtIOBlock;
+    if (s.dataplane === null) return false;
+    virtio_blk_data_plane_stop(s.dataplane);
+    return true;
+  },
 };
 
 /** virtio_blk_reset: let in-flight requests finish (blk_drain) before the rings go away. */
@@ -246,7 +268,14 @@ export function virtio_blk_reset(s: VirtIOBlock): void {
 
 /** virtio_blk_handle_output: the queue's handler. */
 export function virtio_blk_handle_output(vdev: VirtIODevice, vq: VirtQueue): void {
-  virtio_blk_handle_vq(vdev as VirtIOBlock, vq);
+  const s = vdev as VirtIOBlock;
+  if (s.dataplane !== null) {
+    // A kick handled synchronously (before DRIVER_OK): QEMU starts the dataplane, which kicks
+    // every queue in the iothread; requests are never handled on this thread.
+    if (!s.dataplane.started) virtio_device_start_ioeventfd(vdev);
+    return;
+  }
+  virtio_blk_handle_vq(s, vq);
 }
 
 /** virtio_blk_handle_vq: pop and handle every available request, then submit the merged I/O. */

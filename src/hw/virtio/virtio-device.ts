@@ -43,6 +43,14 @@ export interface VirtioDeviceClass {
   set_status?(vdev: VirtIODevice, val: number): void;
   /** reset: device-specific reset (drain in-flight requests first). */
   reset?(vdev: VirtIODevice): void;
+  /**
+   * start_ioeventfd: at DRIVER_OK, before the generic host notifier registration. Return true
+   * when the device took the queues' notifiers itself (a dataplane in an iothread: QEMU's
+   * virtio_blk_data_plane_start); false to let the main loop handle them.
+   */
+  start_ioeventfd?(vdev: VirtIODevice): boolean;
+  /** stop_ioeventfd: undo start_ioeventfd (drain first); true when it had taken the notifiers. */
+  stop_ioeventfd?(vdev: VirtIODevice): boolean;
   /** Features only legacy drivers may see (default VIRTIO_LEGACY_FEATURES). */
   readonly legacy_features?: bigint;
 }

@@ -27,7 +27,7 @@ import {
   VIRTQUEUE_MAX_SIZE,
 } from './virtio-constants';
 import { VirtIODevice, virtio_error, virtio_notify_vector, virtio_vdev_has_feature } from './virtio-device';
-import { VirtQueue, type VirtIOHandleOutput } from './virtqueue';
+import { VirtQueue, virtio_irq, type VirtIOHandleOutput } from './virtqueue';
 import { vring_legacy_layout, vring_map_check } from './virtio-ring';
 import { virtioTraceHooks } from './trace-hooks';
 
@@ -257,12 +257,26 @@ export function virtio_queue_host_notifier_read(n: EventNotifier): void {
 }
 
 /**
+ * virtio_queue_guest_notifier_read: the guest notifier's handler on the main loop (QEMU's
+ * virtio-mmio without irqfd). A dataplane in an iothread completes requests there and sets the
+ * queue's guest_notifier; here the queue is found from the notifier and its interrupt raised.
+ */
+export function virtio_queue_guest_notifier_read(n: EventNotifier): void {
+  const vq = container_of(n, VirtQueue, 'guest_notifier');
+  if (event_notifier_test_and_clear(n)) virtio_irq(vq);
+}
+
+/**
  * virtio_device_start_ioeventfd_impl (QEMU virtio_bus_start_ioeventfd on DRIVER_OK): register
  * every queue's host notifier with the ioeventfd context and kick each once, to pick up requests
  * queued before the switch.
  */
 export function virtio_device_start_ioeventfd(vdev: VirtIODevice): void {
   if (vdev.ioeventfd_started) return;
+  if (vdev.klass.start_ioeventfd?.(vdev) === true) {
+    vdev.ioeventfd_started = true;
+    return;
+  }
   const ctx = vdev.ioeventfd_ctx ?? iohandler_get_aio_context();
   vdev.ioeventfd_ctx = ctx;
   for (const vq of vdev.vq) {
@@ -280,6 +294,10 @@ export function virtio_device_start_ioeventfd(vdev: VirtIODevice): void {
  */
 export function virtio_device_stop_ioeventfd(vdev: VirtIODevice): void {
   if (!vdev.ioeventfd_started) return;
+  if (vdev.klass.stop_ioeventfd?.(vdev) === true) {
+    vdev.ioeventfd_started = false;
+    return;
+  }
   const ctx = vdev.ioeventfd_ctx!;
   vdev.ioeventfd_started = false;
   for (const vq of vdev.vq) {
