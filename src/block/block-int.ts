@@ -43,6 +43,12 @@ export const BDRV_REQ_SERIALISING = 0x80;
 export const BDRV_REQ_NO_FALLBACK = 0x100;
 export const BDRV_REQ_PREFETCH = 0x200;
 export const BDRV_REQ_NO_WAIT = 0x400;
+/**
+ * The buffers are guest RAM registered with the block layer (QEMU 7.2: virtio-blk passes it on
+ * every read and write; drivers that can use pre-registered memory, such as blkio, do). Formats
+ * pass it down; file-posix ignores it (its pool registers guest RAM itself).
+ */
+export const BDRV_REQ_REGISTERED_BUF = 0x8;
 
 /* Permissions (BLK_PERM_*), QEMU 7.2's set. */
 export const BLK_PERM_CONSISTENT_READ = 0x01;

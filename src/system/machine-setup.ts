@@ -123,7 +123,7 @@ function dataplaneDevice(
   host: MachineHostSide,
 ): VirtIOBlock {
   const handle = virtio_blk_data_plane_create(iothread, drive, props, machine.as.ram, (text) => host.warn(text));
-  const vdev = new VirtIOBlock({ ...props, blk: handle, ops: dataPlaneBlockOps, ram: machine.as.ram });
+  const vdev = new VirtIOBlock({ ...props, blk: handle, ops: dataPlaneBlockOps, ram: machine.as.ram, geometry: handle.geometry });
   vdev.dataplane = handle.dp;
   handle.dp.s = vdev;
   return vdev;

@@ -15,7 +15,8 @@
  *    polls the main AioContext until its own requests are done), blk_enable_write_cache
  *    (default true: FLUSH is offered).
  */
-import type { QEMUIOVector } from '../../util/iov';
+import { qiovOf, type QEMUIOVector } from '../../util/iov';
+import { bdrv_poll_co } from '../../block/block';
 import * as bb from '../../block/block-backend';
 import type { BlockBackend } from '../../block/block-backend';
 
@@ -38,6 +39,12 @@ export interface BlockBackendOps {
   blk_enable_write_cache?(blk: BlockBackendHandle): boolean;
   /** The driver toggled the write cache through config space (VIRTIO_BLK_F_CONFIG_WCE). */
   blk_set_enable_write_cache?(blk: BlockBackendHandle, wce: boolean): void;
+  /**
+   * blk_pread: a synchronous read outside coroutines (QEMU's co_wrapper: the request runs in a
+   * coroutine while the caller polls the backend's context). For realize-time reads (the MBR
+   * geometry guess). Returns 0 or -errno.
+   */
+  blk_pread?(blk: BlockBackendHandle, offset: number, buf: Uint8Array): number;
   /** rerror=/werror= live on the drive: what to do about a failed request (positive errno). */
   blk_get_error_action?(blk: BlockBackendHandle, is_read: boolean, error: number): BlockErrorActionName;
   /** Record the action taken (QMP BLOCK_IO_ERROR; STOP also stops the VM). */
@@ -62,6 +69,10 @@ export const blockBackendOps: BlockBackendOps = {
   blk_drain: (blk) => bb.blk_drain(blk as BlockBackend),
   blk_enable_write_cache: (blk) => (blk as BlockBackend).enable_write_cache,
   blk_set_enable_write_cache: (blk, wce) => bb.blk_set_enable_write_cache(blk as BlockBackend, wce),
+  blk_pread: (blk, offset, buf) => {
+    const b = blk as BlockBackend;
+    return bdrv_poll_co(bb.blk_get_aio_context(b), () => bb.blk_co_preadv(b, offset, buf.length, qiovOf(buf), 0));
+  },
   blk_get_error_action: (blk, is_read, error) => bb.blk_get_error_action(blk as BlockBackend, is_read, error) as BlockErrorActionName,
   blk_error_action: (blk, action, is_read, error) => bb.blk_error_action(blk as BlockBackend, action as bb.BlockErrorAction, is_read, error),
 };

@@ -85,16 +85,6 @@ export function virtio_blk_config_size(host_features: bigint): number {
 }
 
 /**
- * guess_chs_for_size (QEMU hw/block/hd-geometry.c) for a disk without a partition table:
- * 16 heads, 63 sectors, cylinders clamped to 2..16383.
- */
-export function guess_chs_for_size(length: number): { cyls: number; heads: number; secs: number } {
-  const sectors = Math.floor(Math.max(0, length) / BDRV_SECTOR_SIZE);
-  const cyls = Math.min(16383, Math.max(2, Math.floor(sectors / (16 * 63))));
-  return { cyls, heads: 16, secs: 63 };
-}
-
-/**
  * virtio_blk_get_features: the device's bits on top of the transport's `features`.
  * `device_bits` are the property-controlled ones (DISCARD, WRITE_ZEROES).
  */

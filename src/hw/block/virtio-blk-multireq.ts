@@ -6,7 +6,7 @@
  * merged requests are chained by mr_next; virtio_blk_rw_complete completes each of them.
  */
 import { QEMUIOVector, qemu_iovec_add } from '../../util/iov';
-import { BDRV_REQUEST_MAX_BYTES } from '../../block/block-int';
+import { BDRV_REQUEST_MAX_BYTES, BDRV_REQ_REGISTERED_BUF } from '../../block/block-int';
 import { EIO } from '../../block/errno';
 import { IOV_MAX } from './block-backend-ops';
 import { BDRV_SECTOR_BITS, BDRV_SECTOR_SIZE } from './virtio-blk-config';
@@ -42,8 +42,9 @@ export function submit_requests(s: VirtIOBlock, mrb: MultiReqBuffer, start: numb
   s.inflight++;
   const offset = sector_num * 2 ** BDRV_SECTOR_BITS;
   try {
-    if (is_write) s.ops.blk_aio_pwritev(s.blk, offset, qiov, 0, virtio_blk_rw_complete, first);
-    else s.ops.blk_aio_preadv(s.blk, offset, qiov, 0, virtio_blk_rw_complete, first);
+    // Guest RAM is registered with the block layer (QEMU 7.2 passes BDRV_REQ_REGISTERED_BUF here).
+    if (is_write) s.ops.blk_aio_pwritev(s.blk, offset, qiov, BDRV_REQ_REGISTERED_BUF, virtio_blk_rw_complete, first);
+    else s.ops.blk_aio_preadv(s.blk, offset, qiov, BDRV_REQ_REGISTERED_BUF, virtio_blk_rw_complete, first);
   } catch (e) {
     /* A backend bug must not reach the vCPU: fail the requests (EIO) and say why. */
     s.errorSink(`vtrace: ${s.klass.name} ${s.id}: block backend threw on ${is_write ? 'write' : 'read'} at ${offset}: ${(e as Error).message}`);

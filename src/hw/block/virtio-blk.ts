@@ -64,7 +64,6 @@ import {
   VIRTIO_BLK_T_WRITE_ZEROES,
   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
   type VirtIOBlkConfValues,
-  guess_chs_for_size,
   virtio_blk_config_size,
   virtio_blk_features,
   virtio_blk_update_config,
@@ -79,6 +78,7 @@ import {
 } from './virtio-blk-req';
 import { virtio_blk_submit_multireq } from './virtio-blk-multireq';
 import { virtioBlkTraceHooks } from './trace-hooks';
+import { hd_geometry_guess, type DiskGeometry } from './hd-geometry';
 import { virtio_blk_data_plane_start, virtio_blk_data_plane_stop, type VirtIOBlockDataPlane } from './dataplane/virtio-blk';
 
 export class VirtioBlkConfigError extends Error {
@@ -124,6 +124,8 @@ export interface VirtIOBlkOptions {
   /** indirect_desc= / event_idx= (virtio common features, default on). */
   indirect_desc?: boolean;
   event_idx?: boolean;
+  /** cyls=/heads=/secs= (all three); default: guessed from the MBR or the size. */
+  geometry?: DiskGeometry;
   /** Where host notifiers run: default the main loop's iohandler context (iothread=: see `dataplane`). */
   ioeventfd_ctx?: AioContext;
   /** virtio_error / warning lines. Default stderr. */
@@ -193,7 +195,8 @@ export class VirtIOBlock extends VirtIODevice {
     this.werror = o.werror ?? 'enospc';
     this.request_merging = o.request_merging ?? true;
     this.sector_mask = lbs / BDRV_SECTOR_SIZE - 1;
-    const chs = guess_chs_for_size(length);
+    // blkconf_geometry: cyls=/heads=/secs= as given, else hd_geometry_guess (reads the MBR).
+    const chs = o.geometry ?? hd_geometry_guess(length, readFirstSector(o.ops, o.blk));
     this.conf = {
       num_queues,
       queue_size,
@@ -211,6 +214,13 @@ export class VirtIOBlock extends VirtIODevice {
     if (o.ioeventfd_ctx) this.ioeventfd_ctx = o.ioeventfd_ctx;
     for (let i = 0; i < num_queues; i++) virtio_add_queue(this, queue_size, virtio_blk_handle_output);
   }
+}
+
+/** The disk's first sector for hd_geometry_guess, or null when the backend cannot read it now. */
+function readFirstSector(ops: BlockBackendOps, blk: BlockBackendHandle): Uint8Array | null {
+  if (ops.blk_pread === undefined) return null;
+  const buf = new Uint8Array(BDRV_SECTOR_SIZE);
+  return ops.blk_pread(blk, 0, buf) < 0 ? null : buf;
 }
 
 function writeCacheEnabled(s: VirtIOBlock): boolean {

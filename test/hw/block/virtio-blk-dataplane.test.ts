@@ -52,7 +52,7 @@ function rig(legacy: boolean, file: string, serial = '') {
     device: (ram: GuestRam) => {
       const props = { id, serial };
       const handle = virtio_blk_data_plane_create(io, { file, format: 'raw', id, readOnly: false }, props, ram, (t) => errors.push(t));
-      s = new VirtIOBlock({ ...props, blk: handle, ops: dataPlaneBlockOps, ram, errorSink: (l) => errors.push(l) });
+      s = new VirtIOBlock({ ...props, blk: handle, ops: dataPlaneBlockOps, ram, geometry: handle.geometry, errorSink: (l) => errors.push(l) });
       s.dataplane = handle.dp;
       handle.dp.s = s;
       return s;

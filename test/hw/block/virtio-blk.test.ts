@@ -17,7 +17,7 @@ import {
   VIRTIO_BLK_T_WRITE_ZEROES,
 } from '../../../src/hw/block/virtio-blk-config';
 import { VirtioBlkConfigError } from '../../../src/hw/block/virtio-blk';
-import { BDRV_REQ_MAY_UNMAP } from '../../../src/block/block-int';
+import { BDRV_REQ_MAY_UNMAP, BDRV_REQ_REGISTERED_BUF } from '../../../src/block/block-int';
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_F_NOTIFY_ON_EMPTY,
@@ -219,7 +219,7 @@ describe.each([false, true])('virtio-blk over virtio-mmio (legacy=%s)', (legacy)
     const rs = spec.map(([sector, len, segs]) => ({ sector, r: readReq(d, q, sector, len, { segs }) }));
     d.kick(q);
     d.waitUsed(q, 4);
-    expect(blk.calls).toEqual([{ op: 'read', offset: 0, bytes: 3584, niov: 5, flags: 0 }]);
+    expect(blk.calls).toEqual([{ op: 'read', offset: 0, bytes: 3584, niov: 5, flags: BDRV_REQ_REGISTERED_BUF }]);
     for (const { sector, r } of rs) {
       expect(statusOf(d, r)).toBe(0);
       expect(d.bytes(r.data, r.dataLen)).toEqual(blk.data.subarray(sector * 512, sector * 512 + r.dataLen));

@@ -71,6 +71,8 @@ export interface DpCreateResult {
   length: number;
   readOnly: boolean;
   wce: boolean;
+  /** hd_geometry_guess's result here (it read the MBR): the emulator-side config space shows it. */
+  geometry: { cyls: number; heads: number; secs: number };
 }
 
 export interface DpStartArg {
@@ -122,7 +124,7 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
   try {
     blk = blockdevOpen({ ...arg.drive, logger: (t) => warnings.push(t) });
   } catch (e) {
-    if (e instanceof BlockError) return { ok: false, error: blockErrorText(e), warnings, length: 0, readOnly: false, wce: false };
+    if (e instanceof BlockError) return { ok: false, error: blockErrorText(e), warnings, length: 0, readOnly: false, wce: false, geometry: { cyls: 0, heads: 0, secs: 0 } };
     throw e;
   }
   blk_set_aio_context(blk, ctx);
@@ -150,7 +152,8 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
     qemu_bh_schedule(d.bh);
   };
   devices.set(s.id, d);
-  return { ok: true, warnings, length: blk_getlength(blk), readOnly: blk_is_read_only(blk), wce: blk.enable_write_cache };
+  const geometry = { cyls: s.conf.cyls, heads: s.conf.heads, secs: s.conf.secs };
+  return { ok: true, warnings, length: blk_getlength(blk), readOnly: blk_is_read_only(blk), wce: blk.enable_write_cache, geometry };
 }
 
 function virtio_blk_dp_start(arg: DpStartArg): boolean {

@@ -69,6 +69,8 @@ export interface DataPlaneDrive {
   length: number;
   readOnly: boolean;
   wce: boolean;
+  /** The geometry the iothread's device guessed (pass it as the emulator-side device's `geometry`). */
+  geometry: { cyls: number; heads: number; secs: number };
 }
 
 export class DataPlaneError extends Error {
@@ -141,7 +143,7 @@ export function virtio_blk_data_plane_create(
     const end = bytes.indexOf(0);
     virtio_error(dp.s, new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)));
   });
-  return { dp, length: r.length, readOnly: r.readOnly, wce: r.wce };
+  return { dp, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry };
 }
 
 function queueState(s: VirtIOBlock): DpStartArg['queues'] {
