@@ -9,7 +9,10 @@
  *           virtio-blk-device, read-only): wall time to exit, and the dd alone
  *   cpu     micro-benchmarks of the interpreter alone (bench/cpu/*.js), no QEMU counterpart
  *
- * Usage: node bench/run.js [boot] [dd] [sha256] [io] [cpu]   (default: all). Needs the Linux guest
+ *   trace   recording cost (boot + dd with every tracepoint recorded vs off) and export speed
+ *           (bench/trace.js)
+ *
+ * Usage: node bench/run.js [boot] [dd] [sha256] [io] [cpu] [trace]   (default: all). Needs the Linux guest
  * (`npm run guest:build`) and qemu-system-misc; what is missing is reported and skipped.
  */
 'use strict';
@@ -117,11 +120,12 @@ function benchCpu() {
 
 (async () => {
   const args = new Set(process.argv.slice(2));
-  const which = args.size ? args : new Set(['boot', 'dd', 'sha256', 'io', 'cpu']);
+  const which = args.size ? args : new Set(['boot', 'dd', 'sha256', 'io', 'cpu', 'trace']);
   console.log(`vtrace bench on ${require('node:os').cpus().length} cores, node ${process.version}, ${REPEAT} runs each (medians)`);
   if (which.has('boot') || which.has('sha256') || which.has('dd')) await benchLinux(which);
   if (which.has('io')) benchIo();
   if (which.has('cpu')) benchCpu();
+  if (which.has('trace')) await require('./trace.js').benchTrace(guestDir());
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);

@@ -303,8 +303,13 @@ function blk_aio_prwv(
   return acb;
 }
 
+/**
+ * blk_aio_read_entry: the request coroutine's entry. Goes through blk_co_preadv, as DESIGN.md §1
+ * and QEMU up to 5.x (later QEMU calls blk_co_do_preadv_part directly), so the coroutine's frames
+ * read blk_aio_read_entry → blk_co_preadv → bdrv_co_preadv... like gdb's on QEMU.
+ */
 function* blk_aio_read_entry(acb: BlkAioEmAIOCB): coroutine_fn<void> {
-  acb.ret = yield* blk_co_do_preadv_part(acb.blk, acb.offset, acb.bytes, acb.iobuf!, 0, acb.flags);
+  acb.ret = yield* blk_co_preadv(acb.blk, acb.offset, acb.bytes, acb.iobuf!, acb.flags);
   blk_aio_complete(acb);
 }
 

@@ -5,6 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { CliError, parseQemuArgs } from './qemu-options';
 import { runCommand } from './run';
 import { guestBuildCommand } from './guest';
+import { straceCommand } from './strace';
+import { exportCommand } from './export';
+import { debugCommand } from './debug';
+import { takeFrontEndArgs } from '../tui/front-end-args';
+import { dashCommand, DASH_HELP } from './dash';
 
 export function buildProgram(): Command {
   const program = new Command('vtrace');
@@ -33,13 +38,104 @@ QEMU options understood:
   -object iothread,id=ID            (dataplane: the device's queues and drive run in that thread)
   -global virtio-mmio.force-legacy=on|off
   -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN   -msg timestamp=on
-Not yet: -s, -S, -gdb (the guest gdb stub).
+  --trace-out FILE.vtr   record enabled events (all, without -trace) for vtrace strace/export
+  --trace-buffer SIZE    per-thread recording buffer (default 4M)
+  -s   -S   -gdb tcp:[HOST]:PORT|unix:PATH|none   (guest gdb stub; -s = tcp:127.0.0.1:1234)
 With no -kernel, vtrace boots its embedded default guest on a scratch disk it creates.
-Console: Ctrl-A x quits, Ctrl-A h shows the escape keys (as QEMU's -nographic).`,
+Console: Ctrl-A x quits, Ctrl-A h shows the escape keys (as QEMU's -nographic).
+Live TUI: on a terminal (stdin and stdout), without -nographic, vtrace run opens the TUI: guest
+console, I/O-path events, request pipeline, backtraces, threads, stats; ? lists its keys, q quits.
+  --no-tui                 keep the plain console        --tui   the TUI even with -nographic
+  --control-socket PATH    serve live statistics for \`vtrace dash PATH\` (docs/tui.md)`,
     )
     .action(async (args: string[]) => {
-      const opts = parseQemuArgs(args);
-      process.exitCode = await runCommand(opts);
+      const { rest, fe } = takeFrontEndArgs(args);
+      const opts = parseQemuArgs(rest);
+      process.exitCode = await runCommand(opts, fe);
+    });
+
+  program
+    .command('dash')
+    .description('Charts of a run: IOPS, MB/s, latency histogram, queue depth, busy workers, MIPS (blessed-contrib)')
+    .usage('(FILE.vtr | SOCKET) [--once] [--interval SECONDS]')
+    .helpOption('--help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .addHelpText('after', DASH_HELP)
+    .action(async (args: string[]) => {
+      process.exitCode = await dashCommand(args);
+    });
+
+  program
+    .command('strace')
+    .description('Print the syscalls of a recording as strace does, or run a machine and print them live')
+    .usage('[-f] [-t|-tt|-ttt] [-T] [-y] [-c|-C] [-e trace=NAME,...] [-o FILE] [-k] (FILE.vtr | -- <run arguments>)')
+    .helpOption('--help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .addHelpText(
+      'after',
+      `
+  vtrace strace -f -e trace=openat,pread64 -y boot.vtr       a recording made with --trace-out
+  vtrace strace -f -T -- -kernel Image -append ...            live: run the machine, syscalls on stderr
+Options as strace's: -f [pid TID] prefixes, -t/-tt/-ttt wall time, -T durations, -y fd paths,
+-c the summary table (-C: lines and table), -e trace= which calls (!NAME to exclude), -o FILE,
+-k the stitched backtrace after each call. Buffers are shown as recorded (strace's -s 32).`,
+    )
+    .action(async (args: string[]) => {
+      process.exitCode = await straceCommand(args);
+    });
+
+  program
+    .command('export')
+    .description('Convert a recording to Chrome\'s Trace Event Format (JSON) or Perfetto\'s protobuf TrackEvents')
+    .usage('FILE.vtr --format chrome|perfetto -o OUT [--from TIME] [--to TIME] [-trace PATTERN ...]')
+    .helpOption('--help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .addHelpText(
+      'after',
+      `
+  vtrace export boot.vtr --format chrome -o boot.json        open in ui.perfetto.dev or chrome://tracing
+  vtrace export boot.vtr --format perfetto -o boot.pftrace   for traces too large for JSON viewers
+  --from/--to TIME   a window, from the first event (units ns, us, ms, s; default s), e.g. --from 1.5 --to 2s
+  -trace PATTERN     keep (or with -PATTERN drop) events by name, QEMU's -trace globs, in order
+Tracks: one per vCPU, the main loop, each iothread and pool worker; slices for handler dispatch,
+bottom halves, coroutine runs, pool jobs and syscalls; coroutines also as async slices; one flow
+per virtio-blk request (QueueNotify store → dispatch → coroutine → worker pread → interrupt);
+counters: requests in flight, pool queue depth, busy workers.`,
+    )
+    .action((args: string[]) => {
+      process.exitCode = exportCommand(args);
+    });
+
+  program
+    .command('debug')
+    .description('The gdb-like console on emulator state: watch hd0.file.fd, catch syscall, break on tracepoints, bt')
+    .usage('[-x FILE] [-ex CMD] [-batch] [-q] [--] [QEMU options as for run]')
+    .helpOption('--help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .addHelpText(
+      'after',
+      `
+The machine is created but nothing runs until \`run\` (the drives are opened then, so a watchpoint
+set before it sees them appear). gdb's habits: -x FILE / -ex CMD run commands in order, -batch exits
+after them, Ctrl-C stops a running machine; history and tab completion at the (vtrace) prompt.
+  vtrace debug -ex 'watch hd0.file.fd' -ex run          the fd of the default guest's scratch disk
+  vtrace debug -batch -x walkthrough.gdb -- -kernel Image -drive file=disk.img,id=hd0,if=none ...
+Commands: run, continue [N], stepi, next-event [PATTERN], Ctrl-C; print/p[/x] PATH, ptype, whatis,
+x/FMT GPA; info qtree|block|blockstats|iothreads|coroutines|threads|registers|breakpoints|watchpoints;
+watch/rwatch/awatch PATH [if COND]; catch syscall [NAME...] [if COND]; break/tbreak TRACEPOINT
+[if COND]; delete/disable/enable [N...], ignore N COUNT, condition N COND, commands N ... end;
+bt [-three], frame N, up, down; trace-event NAME on|off; help. docs/walkthroughs/ has examples.`,
+    )
+    .action(async (args: string[]) => {
+      process.exitCode = await debugCommand(args);
     });
 
   const guest = program.command('guest').description('Guest images');

@@ -4,7 +4,16 @@
  * line and exits non-zero (DESIGN.md §4), never a stack trace.
  */
 
-import { defaultTraceOptions, parseDebugOption, parseMsgOption, parseTraceOption, TraceOptionError, type TraceOptions } from '../trace/cli-options';
+import {
+  defaultTraceOptions,
+  parseDebugOption,
+  parseMsgOption,
+  parseTraceBufferOption,
+  parseTraceOption,
+  parseTraceOutOption,
+  TraceOptionError,
+  type TraceOptions,
+} from '../trace/cli-options';
 
 export class CliError extends Error {}
 
@@ -203,6 +212,12 @@ const withArg: Record<string, Handler> = {
   },
   msg(value, o) {
     traceOpt(`-msg ${value}`, () => parseMsgOption(parseKeyValues(value), o.trace));
+  },
+  'trace-out'(value, o) {
+    traceOpt(`--trace-out ${value}`, () => parseTraceOutOption(value, o.trace));
+  },
+  'trace-buffer'(value, o) {
+    traceOpt(`--trace-buffer ${value}`, () => parseTraceBufferOption(value, o.trace));
   },
   accel(value, o) {
     const kv = parseKeyValues(value, 'accel');

@@ -11,6 +11,9 @@ import { attachStdio } from './stdio-console';
 import { repoRoot } from './guest';
 import * as os from 'node:os';
 import { traceHelpText } from '../trace/control';
+import { GdbAddressError, GdbServer, parseGdbAddress, type GdbAddress } from '../gdbstub/server';
+import { openLiveFrontEnd, tuiWanted } from '../tui/launch';
+import type { FrontEndArgs } from '../tui/front-end-args';
 
 /** Size of the scratch disk the default guest exercises (2048 sectors). */
 const SCRATCH_BYTES = 1024 * 1024;
@@ -19,7 +22,7 @@ const SCRATCH_BYTES = 1024 * 1024;
  * The default guest drives virtio-blk against a scratch image vtrace creates (and removes at exit)
  * when the command line names no drive. Returns the folder to remove, or undefined.
  */
-function addScratchDisk(o: MachineOptions): string | undefined {
+export function addScratchDisk(o: MachineOptions): string | undefined {
   if (o.kernel !== DEFAULT_GUEST || o.drives.length > 0) return undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-scratch-'));
   const file = path.join(dir, 'scratch.img');
@@ -32,8 +35,11 @@ function addScratchDisk(o: MachineOptions): string | undefined {
 /** The embedded default guest (guest/default/): booted when no -kernel is given. */
 export const DEFAULT_GUEST = path.join(repoRoot, 'guest', 'default', 'default.bin');
 
-/** Fill in the default guest and check every file the options name. Throws CliError. */
-export function resolveRunOptions(opts: MachineOptions): MachineOptions {
+/**
+ * Fill in the default guest and check every file the options name. Throws CliError.
+ * `frontEndContinues`: a front end other than the gdb stub (the live TUI) can continue a -S stop.
+ */
+export function resolveRunOptions(opts: MachineOptions, frontEndContinues = false): MachineOptions {
   const o = { ...opts };
   if (o.kernel === undefined && o.bios !== 'none' && o.dumpDtb === undefined) o.kernel = DEFAULT_GUEST;
   const files: Array<[string, string | undefined]> = [
@@ -55,40 +61,76 @@ export function resolveRunOptions(opts: MachineOptions): MachineOptions {
     }
     if (!st.isFile()) throw new CliError(`${opt} ${file}: not a regular file`);
   }
-  if (o.gdb !== undefined || o.startStopped) throw new CliError('the guest gdb stub (-s, -S, -gdb) is not available yet');
+  if (o.gdb !== undefined) gdbAddress(o.gdb);
+  if (o.startStopped && !frontEndContinues && (o.gdb === undefined || gdbAddress(o.gdb).kind === 'none')) {
+    throw new CliError('-S: nothing could continue the machine: add -s or -gdb DEV for the gdb stub');
+  }
   return o;
 }
 
-export async function runCommand(opts: MachineOptions): Promise<number> {
+/** -gdb DEV parsed, bad specs as one-line CLI errors. */
+function gdbAddress(spec: string): GdbAddress {
+  try {
+    return parseGdbAddress(spec);
+  } catch (e) {
+    if (e instanceof GdbAddressError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** `frontEnd`: the live front ends' options (--no-tui, --control-socket; src/tui/front-end-args.ts). */
+export async function runCommand(opts: MachineOptions, frontEnd: FrontEndArgs = { tui: false }): Promise<number> {
   if (opts.trace.help) {
     // QEMU's `-trace help`: every event name, one per line, then exit 0.
     process.stdout.write(traceHelpText());
     return 0;
   }
-  const options = resolveRunOptions(opts);
+  const options = resolveRunOptions(opts, tuiWanted(opts, frontEnd));
   const scratch = addScratchDisk(options);
   try {
-    return await runMachine(options);
+    return await runMachine(options, frontEnd);
   } finally {
     if (scratch !== undefined) fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function runMachine(options: MachineOptions): Promise<number> {
+async function runMachine(options: MachineOptions, frontEnd: FrontEndArgs): Promise<number> {
   for (const note of options.ignored) process.stderr.write(`vtrace: ${note} accepted and ignored\n`);
   for (const note of options.notes) process.stderr.write(`vtrace: ${note}\n`);
   let failed = false;
+  // ── live front ends (src/tui/launch.ts): the TUI on a terminal, the control socket for `vtrace dash`.
+  // They watch the run's recording (set up here, before the emulator starts); the TUI owns the console.
+  const live = await openLiveFrontEnd(options, frontEnd);
   const emu = new EmulatorThread(options, {
-    serial: (data) => process.stdout.write(data),
+    serial: (data) => (live?.ownsConsole ? live.serial(data) : process.stdout.write(data)),
     warning: (text) => process.stderr.write(text),
     error: (message) => {
       failed = true;
       process.stderr.write(`vtrace: ${message}\n`);
     },
   });
-  const detach = options.dumpDtb === undefined ? attachStdio({ input: (b) => emu.sendSerial(b), quit: () => emu.quit() }) : () => {};
+  // The guest gdb stub (-s, -gdb): listening before the guest can get far; a busy port ends the run.
+  let gdb: GdbServer | undefined;
+  const address = options.gdb === undefined ? undefined : gdbAddress(options.gdb);
+  if (address !== undefined && address.kind !== 'none' && options.dumpDtb === undefined) {
+    try {
+      gdb = await GdbServer.listen(address, emu.debug, { kill: () => emu.quit() });
+      process.stderr.write(`vtrace: gdb stub listening on ${gdb.describe()}${options.startStopped ? ' (machine stopped: -S)' : ''}\n`);
+    } catch (e) {
+      if (!(e instanceof GdbAddressError)) throw e;
+      process.stderr.write(`vtrace: ${e.message}\n`);
+      emu.quit();
+      await emu.done;
+      return 1;
+    }
+  }
+  live?.attach(emu);
+  const detach = options.dumpDtb === undefined && !live?.ownsConsole ? attachStdio({ input: (b) => emu.sendSerial(b), quit: () => emu.quit() }) : () => {};
   const result = await emu.done;
+  await live?.finish(result); // the TUI stays until `q` when the guest ended by itself
+  // ── end of the live front ends' hook
   detach();
+  gdb?.close();
   if (failed) return 1;
   if (process.env.VTRACE_STATS && result.seconds > 0) {
     const mips = result.instructions / result.seconds / 1e6;

@@ -70,6 +70,11 @@ interface RecordOf<N extends SyscallName> {
   /** strace -y's path of `fd` (readlink of /proc/self/fd/N, " (deleted)" included), when known. */
   path?: string;
   raw: SyscallRawArgs[N];
+  /**
+   * strace -k: the calling thread's stack at the call, from the thread's backtrace provider
+   * (recorderState.backtrace; src/trace/backtrace makes a BacktraceAnchor). Absent when none is set.
+   */
+  backtrace?: unknown;
 }
 
 export type SyscallRecord = { [N in SyscallName]: RecordOf<N> }[SyscallName];
@@ -86,11 +91,60 @@ export interface RecorderOptions {
   resolveFdPaths?: boolean;
 }
 
-/** The calling thread's recorder state, read by syscalls.ts on every call. */
-export const recorderState: { hook: SyscallRecorder | null; resolveFdPaths: boolean } = {
+/**
+ * The calling thread's recorder state, read by syscalls.ts on every call. `backtrace`, when set, is
+ * called on the calling thread for every record (only while a hook is installed), right after the
+ * call, with the syscall wrapper still on the stack and the record filled in (but for `backtrace`);
+ * its result goes to SyscallRecord.backtrace. It must not throw.
+ */
+export const recorderState: {
+  hook: SyscallRecorder | null;
+  resolveFdPaths: boolean;
+  backtrace: ((rec: SyscallRecord) => unknown) | null;
+  /** The debugger's "call to syscall" hook (setSyscallCatcher); null = one null check per call. */
+  entry: SyscallEntryHook | null;
+} = {
   hook: null,
   resolveFdPaths: false,
+  backtrace: null,
+  entry: null,
 };
+
+/**
+ * A system call about to be made, with its raw arguments (the debugger's `catch syscall` stops
+ * here: "call to syscall"). Called on the calling thread before the kernel sees the call, only for
+ * calls that will reach it; may block the thread (a stop). Must not throw.
+ */
+export type SyscallEntryHook = <N extends SyscallName>(name: N, raw: SyscallRawArgs[N]) => void;
+
+/** The tracer's recorder (setSyscallRecorder) and the debugger's exit hook (setSyscallCatcher): `hook` calls both. */
+let recorderHook: SyscallRecorder | null = null;
+let catcherExit: SyscallRecorder | null = null;
+
+function combineHooks(): void {
+  const a = recorderHook;
+  const b = catcherExit;
+  recorderState.hook =
+    a !== null && b !== null
+      ? (rec) => {
+          a(rec);
+          b(rec);
+        }
+      : (a ?? b);
+}
+
+/**
+ * Installs (or with null removes) the calling thread's syscall catcher (src/debug): `entry` before
+ * each call, `exit` (if not null) with each record after it ("returned from syscall"). Independent
+ * of the recorder: both may be installed; the recorder sees a record first. An exit hook makes every
+ * call build its record (as a recorder does); an entry hook alone costs a call per syscall.
+ */
+export function setSyscallCatcher(c: { entry: SyscallEntryHook; exit: SyscallRecorder | null } | null): void {
+  if (c !== null) gettid();
+  recorderState.entry = c?.entry ?? null;
+  catcherExit = c?.exit ?? null;
+  combineHooks();
+}
 
 /**
  * Installs (or with null removes) the calling thread's recorder hook. Reads the thread's tid now, so
@@ -99,7 +153,8 @@ export const recorderState: { hook: SyscallRecorder | null; resolveFdPaths: bool
  */
 export function setSyscallRecorder(hook: SyscallRecorder | null, options: RecorderOptions = {}): void {
   if (hook !== null) gettid();
-  recorderState.hook = hook;
+  recorderHook = hook;
+  combineHooks();
   recorderState.resolveFdPaths = options.resolveFdPaths ?? false;
 }
 

@@ -28,7 +28,8 @@
  *   before the kernel (bad fd number, negative or unsafe offset, no or > IOV_MAX buffers, zero-length
  *   read) returns what the kernel would (-EBADF, -EINVAL, 0) and makes no syscall and no record.
  * - With a recorder installed (record.ts setSyscallRecorder), each syscall yields one SyscallRecord;
- *   without one, tracing costs one null check.
+ *   without one, tracing costs one null check. With a catcher (setSyscallCatcher), its entry hook
+ *   runs before each call that reaches the kernel (it may block the thread: a debugger stop).
  */
 import { type Stats, closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readlinkSync, readSync, readvSync, writeSync, writevSync } from 'node:fs';
 import { EBADF, EINVAL, errnoName, errnoOfNodeError } from './errno';
@@ -101,6 +102,8 @@ function emit(fields: RecordFields, ret: number, t0: bigint, t1: bigint): void {
   rec.threadName = threadName();
   rec.startNs = t0;
   rec.durationNs = Number(t1 - t0);
+  const bt = recorderState.backtrace;
+  if (bt !== null) rec.backtrace = bt(rec);
   deliver(rec);
 }
 
@@ -118,6 +121,8 @@ function toIovRaw(iov: readonly Uint8Array[]): { addr: number; len: number }[] {
 export function openat(dirfd: AtFdcwd, path: string, flags: OpenFlags, mode = 0o666): number {
   if (dirfd !== AT_FDCWD) return -EBADF;
   const mask = openFlagsMask(flags);
+  const entry = recorderState.entry;
+  if (entry !== null) entry('openat', { dirfd, path, flags: (mask | O_CLOEXEC) >>> 0, mode });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -154,6 +159,8 @@ export function openat(dirfd: AtFdcwd, path: string, flags: OpenFlags, mode = 0o
 /** close(2). Returns 0 or -errno. */
 export function close(fd: number): number {
   if (badFd(fd)) return -EBADF;
+  const entry = recorderState.entry;
+  if (entry !== null) entry('close', { fd });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -185,6 +192,8 @@ export function pread64(fd: number, buf: Uint8Array, offset: number): number {
   if (badFd(fd)) return -EBADF;
   if (badOffset(offset)) return -EINVAL;
   if (buf.byteLength === 0) return 0; // Node returns before the syscall (fs.readSync)
+  const entry = recorderState.entry;
+  if (entry !== null) entry('pread64', { fd, addr: bufferAddress(buf), count: buf.byteLength, offset });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -229,6 +238,8 @@ export function preadv(fd: number, iov: readonly Uint8Array[], offset: number): 
   if (badOffset(offset) || iov.length > IOV_MAX) return -EINVAL;
   if (iov.length === 0) return 0; // the kernel reads nothing; libuv would refuse with EINVAL
   if (iov.length === 1) return pread64(fd, iov[0]!, offset);
+  const entry = recorderState.entry;
+  if (entry !== null) entry('preadv', { fd, iov: toIovRaw(iov), offset });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -268,6 +279,8 @@ export function preadv(fd: number, iov: readonly Uint8Array[], offset: number): 
 export function pwrite64(fd: number, buf: Uint8Array, offset: number): number {
   if (badFd(fd)) return -EBADF;
   if (badOffset(offset)) return -EINVAL;
+  const entry = recorderState.entry;
+  if (entry !== null) entry('pwrite64', { fd, addr: bufferAddress(buf), count: buf.byteLength, offset });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -313,6 +326,8 @@ export function pwritev(fd: number, iov: readonly Uint8Array[], offset: number):
   if (badOffset(offset) || iov.length > IOV_MAX) return -EINVAL;
   if (iov.length === 0) return 0; // Node returns before the syscall, as the kernel would
   if (iov.length === 1) return pwrite64(fd, iov[0]!, offset);
+  const entry = recorderState.entry;
+  if (entry !== null) entry('pwritev', { fd, iov: toIovRaw(iov), offset });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -352,6 +367,8 @@ export function pwritev(fd: number, iov: readonly Uint8Array[], offset: number):
 /** fdatasync(2): flushes the file's data (QEMU's bdrv_co_flush → qemu_fdatasync). 0 or -errno. */
 export function fdatasync(fd: number): number {
   if (badFd(fd)) return -EBADF;
+  const entry = recorderState.entry;
+  if (entry !== null) entry('fdatasync', { fd });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -379,6 +396,8 @@ export function fdatasync(fd: number): number {
 export function ftruncate(fd: number, length: number): number {
   if (badFd(fd)) return -EBADF;
   if (badOffset(length)) return -EINVAL;
+  const entry = recorderState.entry;
+  if (entry !== null) entry('ftruncate', { fd, length });
   const hook = recorderState.hook;
   if (hook === null) {
     try {
@@ -408,6 +427,8 @@ export function ftruncate(fd: number, length: number): number {
  */
 export function statx(fd: number, st: StatBuf): number {
   if (badFd(fd)) return -EBADF;
+  const entry = recorderState.entry;
+  if (entry !== null) entry('statx', { fd });
   const hook = recorderState.hook;
   let s: Stats | undefined;
   let ret = 0;

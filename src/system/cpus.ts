@@ -7,6 +7,9 @@
  * timers and the poll run after the harts, so they may just have raised an interrupt that ends a
  * hart's WFI (QEMU's rr loop re-checks cpu_has_work before it waits, all_cpu_threads_idle).
  *
+ * Debugger stops (breakpoints, watchpoints, steps, Ctrl-C) go through `RunHooks.onStop`, which
+ * blocks in the debug channel until a front end resumes (./debug-channel.ts, docs/stops.md).
+ *
  * Contract: everything here runs on the emulator thread. `RunTarget` is implemented by the
  * machine; `RunHooks` by whoever owns the thread (the worker entry, or a test).
  */
@@ -27,8 +30,21 @@ export interface RunHooks {
   idle(ms: number): void;
   /** Return a value to leave the loop with it, or undefined to go on. Checked after every round. */
   shouldExit(): RunExit | undefined;
-  /** A hart stopped for a debugger reason (breakpoint, watchpoint, interrupted). */
-  onStop?(hart: RiscvHart, reason: StopReason): void;
+  /**
+   * A hart stopped for a debugger reason (breakpoint, watchpoint, a finished step, interrupted).
+   * Return 'resume' when the stop was handled (a debugger blocked the thread until a front end
+   * resumed it) and the loop goes on; return nothing to leave the loop with `{kind:'stopped'}`.
+   */
+  onStop?(hart: RiscvHart, reason: StopReason): 'resume' | void;
+  /** Checked after every round (and while a step waits): a front end asked to stop (Ctrl-C). */
+  interruptRequested?(): boolean;
+  /**
+   * Checked before every round: the index of a hart a debugger asked to single-step, consumed.
+   * That hart executes one instruction while no other hart runs, then `onStop(hart, stepped)`.
+   * A hart waiting in WFI lets time, devices and the main loop go on (still no other hart) until
+   * it takes an interrupt: the step is then the trap entry.
+   */
+  takeStep?(): number | undefined;
 }
 
 export type RunExit =
@@ -47,6 +63,8 @@ export interface RunOptions {
   maxIdleMs?: number;
 }
 
+const STOP_INTERRUPTED: StopReason = Object.freeze({ kind: 'interrupted' });
+
 /** rr_cpu_thread_fn: run the harts until the hooks say stop. */
 export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptions = {}): RunExit {
   const slice = opts.slice ?? 100_000;
@@ -54,33 +72,83 @@ export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptio
   const limit = opts.maxInstructions ?? Infinity;
   const harts = target.harts;
   let executed = 0;
+  /** The hart that ran last: an interrupt (Ctrl-C) is reported on it. */
+  let current = 0;
+  /** A debugger's single step in progress (the hart waits in WFI for an interrupt). */
+  let stepping: number | undefined;
+  const stop = (hart: RiscvHart, reason: StopReason): RunExit | undefined =>
+    hooks.onStop?.(hart, reason) === 'resume' ? undefined : { kind: 'stopped', hart: hart.hartId, reason };
+  const sleep = (idleHarts: readonly RiscvHart[]) => {
+    if (anyHartHasWork(idleHarts)) return;
+    const ms = Math.min(target.msUntilNextDeadline(), maxIdleMs);
+    if (ms > 0) hooks.idle(ms);
+    target.updateTimers();
+  };
   for (;;) {
+    const s = hooks.takeStep?.();
+    if (s !== undefined && s >= 0 && s < harts.length) stepping = s;
+    if (stepping !== undefined) {
+      const hart = harts[stepping];
+      const before = hart.instret;
+      const r = hart.step();
+      executed += hart.instret - before;
+      if (r.kind !== 'wfi') {
+        current = stepping;
+        stepping = undefined;
+        const e = stop(hart, r);
+        if (e !== undefined) return e;
+        continue;
+      }
+      target.updateTimers();
+      hooks.poll();
+      const exit = hooks.shouldExit();
+      if (exit !== undefined) return exit;
+      if (hooks.interruptRequested?.()) {
+        stepping = undefined;
+        const e = stop(hart, STOP_INTERRUPTED);
+        if (e !== undefined) return e;
+        continue;
+      }
+      sleep([hart]);
+      continue;
+    }
     let anyRunning = false;
     for (let i = 0; i < harts.length; i++) {
       const hart = harts[i];
       if (hart.halted) continue;
+      current = i;
       const before = hart.instret;
       const reason = hart.run(slice);
       executed += hart.instret - before;
       if (reason.kind === 'budget') anyRunning = true;
       else if (reason.kind !== 'wfi') {
-        hooks.onStop?.(hart, reason);
-        return { kind: 'stopped', hart: hart.hartId, reason };
+        const e = stop(hart, reason);
+        if (e !== undefined) return e;
+        anyRunning = true;
       }
       // Harts share one thread: a reservation must not survive another hart's slice
       // (an LR on one hart, a store on another, then the first one's SC must fail).
       if (harts.length > 1) hart.clearReservation();
+      // A step asked for during that stop runs before any other hart.
+      if (reason.kind !== 'budget' && reason.kind !== 'wfi') {
+        const s = hooks.takeStep?.();
+        if (s !== undefined && s >= 0 && s < harts.length) {
+          stepping = s;
+          break;
+        }
+      }
     }
     target.updateTimers();
     hooks.poll();
     const exit = hooks.shouldExit();
     if (exit !== undefined) return exit;
-    if (executed >= limit) return { kind: 'budget' };
-    if (!anyRunning && !anyHartHasWork(harts)) {
-      const ms = Math.min(target.msUntilNextDeadline(), maxIdleMs);
-      if (ms > 0) hooks.idle(ms);
-      target.updateTimers();
+    if (hooks.interruptRequested?.()) {
+      const e = stop(harts[current], STOP_INTERRUPTED);
+      if (e !== undefined) return e;
+      continue;
     }
+    if (executed >= limit) return { kind: 'budget' };
+    if (!anyRunning && stepping === undefined) sleep(harts);
   }
 }
 

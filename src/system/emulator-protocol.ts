@@ -5,6 +5,7 @@
  */
 import type { MachineOptions } from '../cli/qemu-options';
 import type { RunExit } from './cpus';
+import type { DebugChannelEnd } from './debug-channel';
 
 /** workerData of the emulator thread. */
 export interface EmulatorThreadData {
@@ -13,6 +14,8 @@ export interface EmulatorThreadData {
   serialInput: SharedArrayBuffer;
   /** Port the emulator polls synchronously (receiveMessageOnPort) for control messages. */
   control: import('node:worker_threads').MessagePort;
+  /** The emulator's end of the debug channel (./debug-channel.ts). */
+  debug: DebugChannelEnd;
 }
 
 /** Front end → emulator. */

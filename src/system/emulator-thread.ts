@@ -2,6 +2,8 @@
  * Entry of the emulator thread: builds the machine from the options (QEMU's system/vl.c role),
  * then runs the vCPUs round-robin (./cpus.ts) until poweroff, reset-to-exit or quit.
  * Console output is batched per round and posted to the front end; input arrives in a ByteRing.
+ * Debugger requests and stops go through the debug channel (./debug-channel.ts): requests are
+ * answered between rounds, and a stop blocks this whole thread until a front end resumes it.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -10,7 +12,12 @@ import { ByteRing } from '../util/byte-ring';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
 import { createMachine, MachineSetupError } from './machine-setup';
 import { main_loop_wait, qemu_init_main_loop } from '../util/main-loop';
-import { startTracing, type TracingSession } from '../trace/setup';
+import { startTracing, traceSessionNeeded, type TracingSession } from '../trace/setup';
+import { DebugServer } from './debug-channel';
+import { installDebugTarget } from './debug-target';
+import { builtinCommands, ConsoleCommands } from './debug-commands';
+import { cpu_disable_ticks, cpu_enable_ticks } from '../util/qemu-timer';
+import { ConsoleHost } from '../debug/host';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
@@ -29,12 +36,14 @@ function main(): void {
   // QEMU's main loop (AioContexts, bottom halves, the thread pool's completions, the virtqueues'
   // host notifiers) runs on this thread between vCPU rounds, as under single-threaded TCG.
   qemu_init_main_loop();
-  // -trace/-D: enabled before the machine exists, so setup-time events are seen too.
+  // -trace/-D/--trace-out: enabled before the machine exists, so setup-time events are seen too.
   const t = data.options.trace;
-  const tracing: TracingSession | null = t.specs.length > 0 || t.logFile !== undefined ? startTracing(t) : null;
+  const tracing: TracingSession | null = traceSessionNeeded(t) ? startTracing(t) : null;
+  // The debug console (src/debug/host.ts); under `vtrace debug` the drives wait for its `run`.
+  const dc = new ConsoleHost(data.options);
   let machine;
   try {
-    machine = createMachine(data.options, {
+    machine = createMachine(dc.options, dc.host({
       write: (bytes) => {
         for (const b of bytes) out.push(b);
       },
@@ -43,7 +52,7 @@ function main(): void {
         shutdown = r;
       },
       input,
-    });
+    }));
   } catch (e) {
     if (e instanceof MachineSetupError) {
       post({ type: 'error', message: e.message });
@@ -55,6 +64,7 @@ function main(): void {
     post({ type: 'dtb-dumped', path: data.options.dumpDtb! });
     return;
   }
+  tracing?.attachMachine(machine);
 
   const flush = () => {
     if (out.length > 0) {
@@ -65,6 +75,30 @@ function main(): void {
   const start = performance.now();
   const instret0 = machine.harts.reduce((a, h) => a + h.instret, 0);
   const m = machine;
+
+  // The debug channel: handlers over the harts and the board; a stop flushes the console and
+  // freezes guest time (the board's clock and QEMU_CLOCK_VIRTUAL), as QEMU's vm_stop.
+  const debug = new DebugServer(data.debug);
+  installDebugTarget(debug, m);
+  const commands = new ConsoleCommands();
+  builtinCommands(commands, m);
+  commands.install(debug);
+  dc.install(debug, m, commands);
+  debug.register('quit', () => {
+    quit = true;
+    if (debug.stopped !== null) debug.resume({ kind: 'continue' });
+  });
+  const clock = m.clock as { pause?: () => void; resume?: () => void };
+  debug.onStop.push(() => {
+    flush();
+    if (tracing !== null) tracing.flush();
+    clock.pause?.();
+    cpu_disable_ticks();
+  });
+  debug.onResume.push(() => {
+    clock.resume?.();
+    cpu_enable_ticks();
+  });
   const hooks: RunHooks = {
     poll() {
       main_loop_wait(true);
@@ -75,13 +109,14 @@ function main(): void {
         const msg = m.message as ControlMessage;
         if (msg.type === 'quit') quit = true;
       }
+      debug.service();
     },
     idle(ms) {
       // Sleep in the main loop (woken by notifiers, bottom halves and timers) in short slices,
       // checking the console ring between them.
       const deadline = performance.now() + ms;
       for (;;) {
-        if (input.available() > 0) return;
+        if (input.available() > 0 || debug.pending()) return;
         const left = deadline - performance.now();
         if (left <= 0) return;
         if (main_loop_wait(false, Math.min(left * 1e6, IDLE_SLICE_NS))) return;
@@ -92,13 +127,31 @@ function main(): void {
       if (quit) return { kind: 'quit' };
       return undefined;
     },
+    onStop(hart, reason) {
+      debug.stopHere({ hart: hart.hartId, reason });
+      return 'resume';
+    },
+    interruptRequested: () => debug.interruptRequested(),
+    takeStep: () => debug.takeStep(),
   };
-  let exit = runRoundRobin(m, hooks);
+  // -S: stopped before the first instruction, until a front end continues.
+  if (data.options.startStopped) debug.stopHere({ hart: 0, reason: { kind: 'start' } });
+  try {
+    if (!dc.beforeRun()) quit = true;
+  } catch (e) {
+    if (e instanceof MachineSetupError) {
+      post({ type: 'error', message: e.message });
+      return;
+    }
+    throw e;
+  }
+  let exit: RunExit = quit ? { kind: 'quit' } : runRoundRobin(m, hooks);
   while (exit.kind === 'reset') {
     shutdown = undefined;
     m.reset();
     exit = runRoundRobin(m, hooks);
   }
+  dc.afterRun(exit);
   flush();
   if (tracing !== null) tracing.close();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;

@@ -1,13 +1,15 @@
 /**
  * The front end's handle on the emulator thread (DESIGN.md §2): starts the worker that owns the
  * machine, feeds it console input through a shared ring (so it wakes even while sleeping in
- * WFI idle), and turns its events into callbacks. Runs on the main thread.
+ * WFI idle), and turns its events into callbacks. Runs on the main thread. `debug` is the main
+ * thread's end of the debug channel (./debug-channel.ts), shared by every front end.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { MachineOptions } from '../cli/qemu-options';
 import { ByteRing } from '../util/byte-ring';
 import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import { createDebugChannel, type DebugClient } from './debug-channel';
 
 export interface EmulatorCallbacks {
   serial(data: Uint8Array): void;
@@ -28,12 +30,16 @@ export class EmulatorThread {
   private readonly control = new MessageChannel();
   private pending: Uint8Array[] = [];
   readonly done: Promise<EmulatorResult>;
+  /** The debug channel's client: requests, stops, interrupts. */
+  readonly debug: DebugClient;
 
   constructor(options: MachineOptions, cb: EmulatorCallbacks) {
-    const data: EmulatorThreadData = { options, serialInput: this.input.sab, control: this.control.port2 };
+    const channel = createDebugChannel();
+    this.debug = channel.client;
+    const data: EmulatorThreadData = { options, serialInput: this.input.sab, control: this.control.port2, debug: channel.end };
     this.worker = new Worker(path.join(__dirname, 'emulator-thread.js'), {
       workerData: data,
-      transferList: [this.control.port2],
+      transferList: [this.control.port2, channel.end.port],
       // The guest console must not be line-buffered by Node's worker stdio.
       stdout: false,
       stderr: false,
@@ -66,6 +72,7 @@ export class EmulatorThread {
         result = { exit: { kind: 'crashed', message: e.stack ?? String(e) }, instructions: 0, seconds: 0 };
       });
       this.worker.on('exit', () => {
+        this.debug.markExited(result?.exit.kind === 'poweroff' ? result.exit.code : null);
         resolve(result ?? { exit: { kind: 'crashed', message: 'emulator thread exited without a result' }, instructions: 0, seconds: 0 });
       });
     });
@@ -95,7 +102,9 @@ export class EmulatorThread {
     this.input.kick(); // wake it if idle
   }
 
+  /** Leave the run loop, whether the machine runs or is stopped in the debugger. */
   quit(): void {
     this.send({ type: 'quit' });
+    this.debug.request('quit').catch(() => {});
   }
 }

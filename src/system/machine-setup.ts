@@ -15,6 +15,7 @@ import { VirtIOBlock, VirtioBlkConfigError } from '../hw/block/virtio-blk';
 import { blockBackendOps } from '../hw/block/block-backend-ops';
 import { DATAPLANE_IOTHREAD_MODULE, DataPlaneError, dataPlaneBlockOps, virtio_blk_data_plane_create } from '../hw/block/dataplane/virtio-blk';
 import { iothread_create, type IOThread } from '../util/iothread';
+import { WORKER_ENV, tracingThreadModule } from '../trace/setup';
 
 /** A problem the user can fix (bad image, RAM too small for it): reported as one line. */
 export class MachineSetupError extends Error {}
@@ -65,7 +66,7 @@ export function createMachine(o: MachineOptions, host: MachineHostSide): VirtMac
  * protocol nodes) and plug a virtio-blk device into the virtio-mmio slots from the top down,
  * as QEMU's virt assigns them.
  */
-function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: MachineHostSide): void {
+export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: MachineHostSide): void {
   if (o.devices.length === 0) return;
   file_posix_register_buffer(machine.as.ram.buffer);
   const iothreads = startIOThreads(o);
@@ -106,7 +107,9 @@ function startIOThreads(o: MachineOptions): Map<string, IOThread> {
   const out = new Map<string, IOThread>();
   for (const id of o.iothreads) {
     try {
-      out.set(id, iothread_create(id, { modules: [DATAPLANE_IOTHREAD_MODULE] }));
+      // Tracing first, so the dataplane's events on this thread are traced and recorded too.
+      const modules = process.env[WORKER_ENV] !== undefined ? [tracingThreadModule(), DATAPLANE_IOTHREAD_MODULE] : [DATAPLANE_IOTHREAD_MODULE];
+      out.set(id, iothread_create(id, { modules }));
     } catch (e) {
       throw new MachineSetupError(`-object iothread,id=${id}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -25,6 +25,10 @@ export function installVirtioHooks(): void {
   h.virtio_mmio_read = t.virtio_mmio_read.on ? (offset) => t.virtio_mmio_read.emit(offset) : null;
   h.virtio_mmio_write_offset = t.virtio_mmio_write_offset.on ? (offset, _size, value) => t.virtio_mmio_write_offset.emit(offset, value) : null;
   h.virtio_mmio_setting_irq = t.virtio_mmio_setting_irq.on ? (level) => t.virtio_mmio_setting_irq.emit(level) : null;
+  h.virtio_mmio_write_end = t.virtio_mmio_write_end.on ? (offset) => t.virtio_mmio_write_end.emit(offset) : null;
+  h.virtio_set_host_notifier = t.virtio_set_host_notifier.on
+    ? (vdev, vq, assign) => t.virtio_set_host_notifier.emit(ptr('vdev', vdev), vq.queue_index, assign, vq.host_notifier.slot)
+    : null;
 
   const b = virtioBlkTraceHooks;
   b.virtio_blk_handle_read = t.virtio_blk_handle_read.on

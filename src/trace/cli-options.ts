@@ -10,10 +10,14 @@
  *   -D FILE                   log (trace lines) to FILE instead of stderr
  *   -d trace:PATTERN[,...]    as -trace PATTERN; other -d items are refused with a reason
  *   -msg timestamp=on|off     prefix each trace line with TID@SECONDS.USECONDS: (QEMU 7.2)
+ *   --trace-out FILE.vtr      record the enabled events (all of them when no -trace enables any)
+ *                             to a .vtr recording (docs/vtr-format.md); no log lines unless -D
+ *   --trace-buffer SIZE       per-thread recording buffer (default 4M; K/M/G suffixes)
  *
  * Errors are TraceOptionError (one line; the caller turns it into its CLI error).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseEventsFile, type TraceSpec } from './control';
 
 export class TraceOptionError extends Error {}
@@ -24,6 +28,12 @@ export interface TraceOptions {
   timestamp: boolean;
   /** -trace help was given. */
   help: boolean;
+  /** --trace-out FILE.vtr */
+  traceOut?: string;
+  /** --trace-buffer SIZE, bytes. */
+  traceBuffer?: number;
+  /** Set by `vtrace strace -- ...` (its recording is internal): no summary line at the end. */
+  quietRecording?: boolean;
   notes: string[];
 }
 
@@ -103,4 +113,37 @@ export function parseMsgOption(kv: Map<string, string>, t: TraceOptions): void {
     if (v !== 'on' && v !== 'off') throw new TraceOptionError(`parameter '${k}' expects 'on' or 'off'`);
     if (k === 'timestamp') t.timestamp = v === 'on';
   }
+}
+
+/** --trace-out FILE: the file must be creatable (checked now, so a typo is one line, not a crash later). */
+export function parseTraceOutOption(file: string, t: TraceOptions): void {
+  if (file === '') throw new TraceOptionError('a file name is required');
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory()) throw new TraceOptionError(`${file} is a directory`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TraceOptionError(`cannot create ${file}: ${code === 'ENOENT' ? `no directory ${dir}` : `${dir} is not writable`}`);
+  }
+  t.traceOut = file;
+}
+
+const MIN_BUFFER = 64 * 1024;
+const MAX_BUFFER = 1024 * 1024 * 1024;
+
+/** --trace-buffer SIZE: bytes with an optional K/M/G suffix (binary units). */
+export function parseTraceBufferOption(value: string, t: TraceOptions): void {
+  const m = /^(\d+)([kKmMgG]?)[bB]?$/.exec(value.trim());
+  if (m === null) throw new TraceOptionError(`invalid size '${value}' (e.g. 4M)`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const n = Number(m[1]) * unit;
+  if (n < MIN_BUFFER || n > MAX_BUFFER) throw new TraceOptionError(`the buffer must be between 64K and 1G, got ${value}`);
+  t.traceBuffer = n;
 }

@@ -48,7 +48,7 @@ const INT_TYPES: Record<string, TraceArgKind> = {
   bool: 'bool',
 };
 
-function argKind(type: string): TraceArgKind | undefined {
+export function argKind(type: string): TraceArgKind | undefined {
   const t = type.replace(/\s+/g, ' ').replace(/\s*\*\s*/g, ' *').trim();
   if (/^(const )?char \*$/.test(t)) return 'string';
   if (t.endsWith('*')) return 'ptr';

@@ -28,6 +28,8 @@ export interface Correlation {
   job?: number;
   /** The descriptor chain's head index in the virtqueue. */
   head?: number;
+  /** The host fd a system call operated on (or returned, for openat). */
+  fd?: number;
 }
 
 export interface TraceEvent {

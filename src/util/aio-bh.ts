@@ -85,6 +85,8 @@ function aio_bh_enqueue(bh: QEMUBH, new_flags: number): void {
   const old = bh.flags;
   bh.flags = old | BH_PENDING | new_flags;
   if (!(old & BH_PENDING)) bh.ctx.bh_list.push(bh);
+  const h = utilTraceHooks.aio_bh_schedule;
+  if (h !== null) h(bh.ctx, bh);
   aio_notify(bh.ctx);
 }
 
@@ -116,6 +118,8 @@ export function aio_bh_call(bh: QEMUBH): void {
   if (h !== null) h(bh.ctx, bh);
   const cb = bh.cb; // no receiver: the frame reads as the callback's own name, as in a gdb backtrace
   cb(bh.opaque);
+  const e = utilTraceHooks.aio_bh_call_end;
+  if (e !== null) e(bh.ctx, bh);
 }
 
 /**

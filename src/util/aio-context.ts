@@ -47,7 +47,7 @@ import {
   timerlistgroup_run_timers,
 } from './qemu-timer';
 import { container_of, embed } from './container-of';
-import { utilTraceHooks } from './trace-hooks';
+import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import type { Coroutine } from './coroutine';
 import type { ThreadPool } from './thread-pool';
 import { THREAD_POOL_MAX_DEFAULT } from './thread-pool-funcs';
@@ -259,9 +259,13 @@ export function aio_dispatch_handler(ctx: AioContext, node: AioHandler, revents:
   if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR) && node.io_read !== null) {
     const h = utilTraceHooks.aio_dispatch_handler;
     if (h !== null) h(ctx, node, revents);
+    const bt = utilBacktraceHooks.aio_dispatch_handler;
+    if (bt !== null) bt(ctx, node);
     const io_read = node.io_read; // no receiver: the frame shows the handler's own name
     io_read(node.opaque);
     if (node.opaque !== ctx.notifier) progress = true;
+    const e = utilTraceHooks.aio_dispatch_handler_end;
+    if (e !== null) e(ctx, node);
   }
   if (!node.deleted && revents & (G_IO_OUT | G_IO_ERR) && node.io_write !== null) {
     const h = utilTraceHooks.aio_dispatch_handler;
@@ -269,6 +273,8 @@ export function aio_dispatch_handler(ctx: AioContext, node: AioHandler, revents:
     const io_write = node.io_write;
     io_write(node.opaque);
     progress = true;
+    const e = utilTraceHooks.aio_dispatch_handler_end;
+    if (e !== null) e(ctx, node);
   }
   return progress;
 }
@@ -310,13 +316,18 @@ export function aio_dispatch(ctx: AioContext, ready?: ReadyList): boolean {
  * (a handler, non-idle BH or timer ran). Context thread only.
  */
 export function aio_poll(ctx: AioContext, blocking: boolean): boolean {
+  const hb = utilTraceHooks.aio_poll_begin;
+  if (hb !== null) hb(ctx, blocking);
   const timeout = blocking ? aio_compute_timeout(ctx) : 0;
   const ready = aioCollectReady(ctx, { nodes: [], revents: [] });
   if (ready.nodes.length === 0 && timeout !== 0) {
     qemu_poll_ns(ctx, timeout);
     aioCollectReady(ctx, ready);
   }
-  return aio_dispatch(ctx, ready);
+  const progress = aio_dispatch(ctx, ready);
+  const he = utilTraceHooks.aio_poll_end;
+  if (he !== null) he(ctx, progress);
+  return progress;
 }
 
 /** aio_timer_new: a timer in this context's list group (fires from aio_poll). */

@@ -39,7 +39,7 @@
  */
 import { AioContext, qemu_get_current_aio_context } from './aio-context';
 import { aio_bh_new, aio_bh_schedule_oneshot, qemu_bh_schedule } from './aio-bh';
-import { utilTraceHooks } from './trace-hooks';
+import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 
 /** The only value a coroutine may yield (qemu_coroutine_yield yields it). */
 export const COROUTINE_YIELD: unique symbol = Symbol('COROUTINE_YIELD');
@@ -78,6 +78,8 @@ export class Coroutine {
   state = CoroutineState.CREATED;
   /** How many times this object came back from the pool. */
   reuse_count = 0;
+  /** Backtraces (src/trace/backtrace): id of the link recorded at creation, 0 when not armed. */
+  bt_link = 0;
   /** For traces: the entry function's name. */
   get name(): string {
     return this.entry?.name || 'coroutine';
@@ -113,8 +115,11 @@ export function qemu_coroutine_create(entry: CoroutineEntry, opaque?: unknown): 
   co.scheduled = null;
   co.co_queue_wakeup = [];
   co.state = CoroutineState.CREATED;
+  co.bt_link = 0;
   const h = utilTraceHooks.qemu_coroutine_create;
   if (h !== null) h(co, reused);
+  const bt = utilBacktraceHooks.qemu_coroutine_create;
+  if (bt !== null) bt(co);
   return co;
 }
 

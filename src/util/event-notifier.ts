@@ -28,7 +28,7 @@
  *   be cleaned up by the thread that opened it; `event_notifier_cleanup` only detaches it there.
  */
 import { randomInt } from 'node:crypto';
-import { utilTraceHooks } from './trace-hooks';
+import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 
 const STATE = 0;
 const VALUE = 1;
@@ -176,6 +176,8 @@ export function event_notifier_cleanup(e: EventNotifier): void {
 export function event_notifier_set(e: EventNotifier): number {
   const h = utilTraceHooks.event_notifier_set;
   if (h !== null) h(e);
+  const bt = utilBacktraceHooks.event_notifier_set;
+  if (bt !== null) bt(e);
   let b = base(e);
   for (let depth = 0; depth < OWNER_CHAIN_MAX; depth++) {
     if (Atomics.add(A, b + VALUE, 1) !== 0) return 0;

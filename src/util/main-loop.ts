@@ -33,6 +33,7 @@ import {
 } from './aio-context';
 import { QEMUBH, QEMUBHFunc, aio_bh_new } from './aio-bh';
 import { eventNotifierSetOwner } from './event-notifier';
+import { utilTraceHooks } from './trace-hooks';
 import { init_clocks, main_loop_tlg, qemu_clock_run_all_timers, qemu_soonest_timeout, timerlistgroup_deadline_ns } from './qemu-timer';
 
 let qemu_aio_context: AioContext | null = null;
@@ -83,6 +84,8 @@ export function qemu_bh_new(cb: QEMUBHFunc, opaque?: unknown, name?: string): QE
 export function main_loop_wait(nonblocking: boolean, timeout_ns = -1): boolean {
   const main = qemu_get_aio_context();
   const ioh = iohandler_ctx!;
+  const hb = utilTraceHooks.main_loop_wait_begin;
+  if (hb !== null) hb(nonblocking, timeout_ns);
   let timeout = nonblocking ? 0 : timeout_ns;
   if (timeout !== 0) {
     timeout = qemu_soonest_timeout(timeout, timerlistgroup_deadline_ns(main_loop_tlg));
@@ -99,6 +102,8 @@ export function main_loop_wait(nonblocking: boolean, timeout_ns = -1): boolean {
   let progress = aio_dispatch(main, readyMain);
   if (aio_dispatch(ioh, readyIoh)) progress = true;
   if (qemu_clock_run_all_timers()) progress = true;
+  const he = utilTraceHooks.main_loop_wait_end;
+  if (he !== null) he(progress);
   return progress;
 }
 

@@ -82,6 +82,8 @@ export enum ThreadState {
  *   R_FUNC   fast-function id (see registerPoolFastFunction), or -1: a message job (its function
  *            name and argument were posted to one worker's MessagePort).
  *   R_ID     ThreadPoolElement.id (for W_CUR, trace hooks, error messages).
+ *   R_LINK_LO/HI  ThreadPoolElement.bt_link, low and high 32 bits (a backtrace link id, 0: none;
+ *            read by the worker only while its backtrace hook is installed).
  *   R_ARGS.. REC_ARGS words of encoded arguments (fast jobs; layout owned by the function).
  */
 export const R_STATE = 0;
@@ -90,6 +92,8 @@ export const R_ERR = 2;
 export const R_WORKER = 3;
 export const R_FUNC = 4;
 export const R_ID = 5;
+export const R_LINK_LO = 6;
+export const R_LINK_HI = 7;
 export const R_ARGS = 8;
 export const REC_WORDS = 64;
 export const REC_ARGS = REC_WORDS - R_ARGS;

@@ -25,7 +25,7 @@ import { receiveMessageOnPort, threadId, workerData, type MessagePort } from 'no
 import { attachEventNotifierArena } from './event-notifier';
 import { openSharedBH, qemu_bh_schedule, type SharedBHDescriptor, type SharedQEMUBH } from './aio-bh';
 import { qemu_get_thread_id } from './qemu-thread';
-import { utilTraceHooks } from './trace-hooks';
+import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import {
   CQ_BASE,
   CQ_CAP,
@@ -48,6 +48,8 @@ import {
   R_ERR,
   R_FUNC,
   R_ID,
+  R_LINK_HI,
+  R_LINK_LO,
   R_RET,
   R_STATE,
   R_WORKER,
@@ -175,10 +177,13 @@ function worker_run(w: WorkerState, slot: number, gen: number, msg: JobMsg | nul
   let ret: number;
   let error: string | null = null;
   const h = utilTraceHooks.worker_thread_job;
+  const bt = utilBacktraceHooks.worker_thread_job;
+  const link = bt === null ? 0 : i32[rec + R_LINK_HI] * 0x100000000 + (i32[rec + R_LINK_LO] >>> 0);
   if (msg === null) {
     const [name, fn] = w.fastFunc(i32[rec + R_FUNC]);
     func = name;
     if (h !== null) h('begin', { worker: d.name, id, func });
+    if (bt !== null) bt('begin', link, { worker: d.name, id, func });
     if (fn === undefined) {
       ret = -ENOSYS;
       error = `no fast pool function named '${func}' in ${d.name} (modules: ${d.modules.join(', ') || 'none'})`;
@@ -195,6 +200,7 @@ function worker_run(w: WorkerState, slot: number, gen: number, msg: JobMsg | nul
   } else {
     func = msg.func;
     if (h !== null) h('begin', { worker: d.name, id, func });
+    if (bt !== null) bt('begin', link, { worker: d.name, id, func });
     const fn = lookupPoolFunction(func);
     if (fn === undefined) {
       ret = -ENOSYS;
@@ -214,6 +220,7 @@ function worker_run(w: WorkerState, slot: number, gen: number, msg: JobMsg | nul
     Atomics.store(i32, rec + R_ERR, 1);
   }
   if (h !== null) h('end', { worker: d.name, id, func, ret });
+  if (bt !== null) bt('end', link, { worker: d.name, id, func, ret });
   Atomics.store(block, W_CUR, -1);
   Atomics.add(block, W_JOBS, 1);
   finish(w, slot, gen, ret);

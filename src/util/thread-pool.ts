@@ -42,7 +42,7 @@ import { QEMUBH, SharedBHDescriptor, aio_bh_new, qemu_bh_cancel, qemu_bh_delete,
 import { eventNotifierArena, utilSequenceNext } from './event-notifier';
 import { aio_co_wake, qemu_coroutine_self, qemu_coroutine_yield, qemu_in_coroutine, CoroutineError, type Coroutine, type coroutine_fn } from './coroutine';
 import { QEMU_CLOCK_REALTIME, SCALE_NS, QEMUTimer, timer_del, timer_free, timer_mod_ns, timer_pending, qemu_clock_get_ns } from './qemu-timer';
-import { utilTraceHooks } from './trace-hooks';
+import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import { utilWorkerScript, workerModulePath } from './worker-script';
 import {
   CQ_BASE,
@@ -69,6 +69,8 @@ import {
   R_ERR,
   R_FUNC,
   R_ID,
+  R_LINK_HI,
+  R_LINK_LO,
   R_RET,
   R_STATE,
   R_WORKER,
@@ -165,6 +167,8 @@ export class ThreadPoolElement {
   workerIndex = -1;
   /** performance.now() when queued for a worker (growth decisions). */
   queued_at = 0;
+  /** Backtraces: the submission's link id (src/trace/backtrace), passed to the worker in R_LINK_*; 0 when not armed. */
+  bt_link = 0;
   constructor(
     readonly id: number,
     readonly pool: ThreadPool,
@@ -293,6 +297,8 @@ export class ThreadPool implements FastJobWriter {
     i32[rec + R_ERR] = 0;
     i32[rec + R_WORKER] = -1;
     i32[rec + R_ID] = req.id;
+    i32[rec + R_LINK_LO] = req.bt_link | 0; // low 32 bits
+    i32[rec + R_LINK_HI] = (req.bt_link / 0x100000000) | 0;
     Atomics.store(i32, rec + R_STATE, (gen << 2) | ThreadState.THREAD_QUEUED);
     req.slot = slot;
     req.gen = gen;
@@ -646,6 +652,8 @@ export function thread_pool_submit_aio(pool: ThreadPool, func: string, arg: unkn
   req.queued_at = performance.now();
   const h = utilTraceHooks.thread_pool_submit_aio;
   if (h !== null) h(pool, req);
+  const bt = utilBacktraceHooks.thread_pool_submit_aio;
+  if (bt !== null) bt(pool, req);
   if (pool.request_list.length > 0 || !hand_off(pool, req)) {
     pool.request_list.push(req);
     thread_pool_dispatch(pool);
@@ -757,6 +765,8 @@ function thread_pool_completion_bh_run(pool: ThreadPool): void {
     pool.completed++;
     const h = utilTraceHooks.thread_pool_complete;
     if (h !== null) h(pool, elem, elem.ret);
+    const bt = utilBacktraceHooks.thread_pool_complete;
+    if (bt !== null) bt(pool, elem);
     if (elem.cb !== null) {
       // In case cb() runs a nested aio_poll waiting for another element done at the same time.
       const more = pool.done_next < list.length;

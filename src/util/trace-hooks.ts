@@ -77,6 +77,18 @@ export interface UtilTraceHooks {
   thread_pool_cancel: ((req: ThreadPoolElement) => void) | null;
   /** Worker side: around each job a pool worker runs (phase 'begin' before func, 'end' after). */
   worker_thread_job: ((phase: 'begin' | 'end', ev: WorkerJobEvent) => void) | null;
+  /** After a handler announced by aio_dispatch_handler returned (the end of the dispatch slice). */
+  aio_dispatch_handler_end: ((ctx: AioContext, node: AioHandler) => void) | null;
+  /** qemu_bh_schedule / aio_bh_schedule_oneshot: a bottom half of this thread was queued. */
+  aio_bh_schedule: ((ctx: AioContext, bh: QEMUBH) => void) | null;
+  /** After a BH's callback announced by aio_bh_call returned. */
+  aio_bh_call_end: ((ctx: AioContext, bh: QEMUBH) => void) | null;
+  /** main_loop_wait entered (`timeout_ns`: the bound asked for, -1 none) and left (`progress`). */
+  main_loop_wait_begin: ((nonblocking: boolean, timeout_ns: number) => void) | null;
+  main_loop_wait_end: ((progress: boolean) => void) | null;
+  /** aio_poll(ctx, blocking) entered and left (iothreads; nested polls of the main context). */
+  aio_poll_begin: ((ctx: AioContext, blocking: boolean) => void) | null;
+  aio_poll_end: ((ctx: AioContext, progress: boolean) => void) | null;
 }
 
 /** This thread's hook table. Mutate the fields; never replace the object. */
@@ -94,6 +106,44 @@ export const utilTraceHooks: UtilTraceHooks = {
   thread_pool_submit_aio: null,
   thread_pool_complete: null,
   thread_pool_cancel: null,
+  worker_thread_job: null,
+  aio_dispatch_handler_end: null,
+  aio_bh_schedule: null,
+  aio_bh_call_end: null,
+  main_loop_wait_begin: null,
+  main_loop_wait_end: null,
+  aio_poll_begin: null,
+  aio_poll_end: null,
+};
+
+/**
+ * Where backtraces are stitched (DESIGN.md §1, the four `══` boundaries; src/trace/backtrace). A
+ * separate table from utilTraceHooks so tracing and backtraces never replace each other's hooks.
+ * Same contract: null by default, one load and one branch at each call site when off; per thread;
+ * synchronous, before the announced action; must not throw.
+ */
+export interface UtilBacktraceHooks {
+  /** event_notifier_set: the setter's side of an ioeventfd (the vCPU's QueueNotify store). */
+  event_notifier_set: ((n: EventNotifier) => void) | null;
+  /** aio_dispatch_handler: a ready handler is about to run (the poller's side of a notifier). */
+  aio_dispatch_handler: ((ctx: AioContext, node: AioHandler) => void) | null;
+  /** qemu_coroutine_create: `co` has its new id; the hook may set co.bt_link. */
+  qemu_coroutine_create: ((co: Coroutine) => void) | null;
+  /** thread_pool_submit_aio: `req` has its id; the hook may set req.bt_link (handed to the worker in the job record). */
+  thread_pool_submit_aio: ((pool: ThreadPool, req: ThreadPoolElement) => void) | null;
+  /** thread_pool_completion_bh: `req` finished (ret set) and its callback is about to run. */
+  thread_pool_complete: ((pool: ThreadPool, req: ThreadPoolElement) => void) | null;
+  /** Worker side, around each job: `link` is the submitting side's req.bt_link (0: none). */
+  worker_thread_job: ((phase: 'begin' | 'end', link: number, ev: WorkerJobEvent) => void) | null;
+}
+
+/** This thread's backtrace hook table. Mutate the fields; never replace the object. */
+export const utilBacktraceHooks: UtilBacktraceHooks = {
+  event_notifier_set: null,
+  aio_dispatch_handler: null,
+  qemu_coroutine_create: null,
+  thread_pool_submit_aio: null,
+  thread_pool_complete: null,
   worker_thread_job: null,
 };
 

@@ -278,6 +278,7 @@ test('a backtrace inside file-posix shows the QEMU frames, innermost first', () 
     'bdrv_aligned_preadv',
     'bdrv_co_preadv_part',
     'blk_co_do_preadv_part',
+    'blk_co_preadv', // blk_aio_read_entry goes through it (DESIGN.md §1, QEMU ≤ 5.x)
     'blk_aio_read_entry',
   ]);
   const tail = stack.slice(stack.lastIndexOf('blk_aio_read_entry.next'));

@@ -9,7 +9,7 @@ import { parseTraceEvents, parseFormat, TraceEventsSyntaxError, type TraceArgKin
 import { formatConversions } from '../../src/trace/format';
 import { CATALOG_DIR, GENERATED_FILE, generateTracepointsModule, loadCatalog } from '../../src/trace/gen';
 
-const EXPECTED_FILES = ['block', 'cpu', 'file-posix', 'memory', 'syscalls', 'util', 'virtio-blk', 'virtio'].map((f) => `${f}.trace-events`);
+const EXPECTED_FILES = ['backtrace', 'block', 'cpu', 'file-posix', 'memory', 'syscalls', 'util', 'virtio-blk', 'virtio'].map((f) => `${f}.trace-events`);
 
 /** Which printf conversions fit which argument kinds (as gcc's -Wformat would insist). */
 const FITS: Record<TraceArgKind, RegExp> = {

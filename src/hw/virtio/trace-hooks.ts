@@ -32,6 +32,10 @@ export interface VirtioTraceHooks {
   virtio_mmio_write_offset: ((offset: number, size: number, value: number) => void) | null;
   /** virtio_mmio_setting_irq(level). */
   virtio_mmio_setting_irq: ((level: number) => void) | null;
+  /** A virtio-mmio register write returned (vtrace-only: ends the store's slice). */
+  virtio_mmio_write_end: ((offset: number) => void) | null;
+  /** ioeventfd assignment: vq's host notifier is (assign) or is no longer watched by a context. */
+  virtio_set_host_notifier: ((vdev: VirtIODevice, vq: VirtQueue, assign: boolean) => void) | null;
 }
 
 /** This thread's hook table. Mutate the fields; never replace the object. */
@@ -46,6 +50,8 @@ export const virtioTraceHooks: VirtioTraceHooks = {
   virtio_mmio_read: null,
   virtio_mmio_write_offset: null,
   virtio_mmio_setting_irq: null,
+  virtio_mmio_write_end: null,
+  virtio_set_host_notifier: null,
 };
 
 export function clearVirtioTraceHooks(): void {

@@ -146,7 +146,11 @@ export class VirtIOMMIOProxy implements VirtioBus {
       size: VIRTIO_MMIO_SIZE,
       ops: {
         read: (offset, size) => this.virtio_mmio_read(offset, size, regs.read),
-        write: (offset, size, value) => this.virtio_mmio_write(offset, size, value, regs.write),
+        write: (offset, size, value) => {
+          this.virtio_mmio_write(offset, size, value, regs.write);
+          const h = virtioTraceHooks.virtio_mmio_write_end;
+          if (h !== null) h(offset);
+        },
       },
     };
   }

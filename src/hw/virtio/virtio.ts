@@ -282,6 +282,8 @@ export function virtio_device_start_ioeventfd(vdev: VirtIODevice): void {
   for (const vq of vdev.vq) {
     if (vq.vring.num === 0) continue;
     vq.host_notifier_enabled = true;
+    const h = virtioTraceHooks.virtio_set_host_notifier;
+    if (h !== null) h(vdev, vq, true);
     aio_set_event_notifier(ctx, vq.host_notifier, virtio_queue_host_notifier_read);
   }
   vdev.ioeventfd_started = true;
@@ -302,6 +304,8 @@ export function virtio_device_stop_ioeventfd(vdev: VirtIODevice): void {
   vdev.ioeventfd_started = false;
   for (const vq of vdev.vq) {
     if (!vq.host_notifier_enabled) continue;
+    const h = virtioTraceHooks.virtio_set_host_notifier;
+    if (h !== null) h(vdev, vq, false);
     aio_set_event_notifier(ctx, vq.host_notifier, null);
     vq.host_notifier_enabled = false;
     virtio_queue_host_notifier_read(vq.host_notifier);

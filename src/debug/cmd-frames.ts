@@ -1,0 +1,106 @@
+/**
+ * Console commands over the stopped thread's stack: backtrace (`bt`: the stitched backtrace across
+ * the coroutine, thread-pool, completion and ioeventfd boundaries down to the guest; `bt -three`:
+ * the separate stacks, as gdb shows them on real QEMU), frame, up, down.
+ */
+import { formatBacktrace } from '../trace/backtrace';
+import type { CommandFn, DebugConsole } from './console';
+import { ConsoleError } from './info';
+import { formatFrame } from './frames';
+
+/** The backtrace text of the current stop (all of it; `three`: the separate stacks). */
+function btText(c: DebugConsole, three: boolean): string {
+  if (c.current !== null) {
+    const bt = c.backtrace();
+    if (bt !== null && bt.segments.length > 0) return formatBacktrace(bt, { three });
+    const frames = c.current.req.frames;
+    if (frames.length === 0) throw new ConsoleError('No stack.');
+    return frames.map((f, i) => formatFrame(i, f)).join('\n') + '\n';
+  }
+  if (c.hartStop !== null) {
+    const pc = c.machine()?.harts[c.hartStop.hart]?.getPc() ?? 0n;
+    return `#0  0x${pc.toString(16).padStart(16, '0')} in ?? ()\n`;
+  }
+  if (c.phase === 'not-started' || c.phase === 'exited') throw new ConsoleError('No stack.');
+  throw new ConsoleError('No stack: the machine is running (interrupt it first).');
+}
+
+interface NumberedFrame {
+  /** `#N  fn (args) at file:line` as bt prints it. */
+  line: string;
+  /** Which stack the frame is on: `worker-2`, `coroutine 5 on emulator thread`, `guest hart 0`. */
+  where: string;
+}
+
+/** The frames of the current stop's backtrace, numbered as `bt` numbers them. */
+function numberedFrames(c: DebugConsole): NumberedFrame[] {
+  const bt = c.current !== null ? c.backtrace() : null;
+  const lines = btText(c, false)
+    .split('\n')
+    .filter((l) => /^#\d+\s/.test(l));
+  if (bt === null) return lines.map((line) => ({ line, where: c.current?.thread.name ?? 'hart' }));
+  const where: string[] = [];
+  for (const seg of bt.segments) {
+    const w = seg.guest !== undefined ? `the guest (${seg.thread})` : seg.co !== 0 ? `coroutine ${seg.co} on ${seg.thread}` : seg.role !== '' && seg.role !== seg.thread ? `${seg.thread} (${seg.role})` : seg.thread;
+    const n = seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length;
+    for (let i = 0; i < n; i++) where.push(w);
+  }
+  return lines.map((line, i) => ({ line, where: where[i] ?? '' }));
+}
+
+function showFrame(c: DebugConsole, n: number): string {
+  const frames = numberedFrames(c);
+  if (frames.length === 0) throw new ConsoleError('No stack.');
+  if (n < 0) throw new ConsoleError('Bottom (innermost) frame selected; you cannot go down.');
+  if (n >= frames.length) throw new ConsoleError('Initial frame selected; you cannot go up.');
+  c.frameSel = n;
+  return frames[n].line + '\n';
+}
+
+/** info frame: the selected frame and the stack it belongs to. */
+export function infoFrame(c: DebugConsole): string {
+  const frames = numberedFrames(c);
+  const f = frames[c.frameSel];
+  if (f === undefined) throw new ConsoleError('No stack.');
+  return `Stack level ${c.frameSel}, in ${f.where}:\n${f.line.replace(/^#\d+\s+/, ' ')}\n`;
+}
+
+function count(args: string): number {
+  if (args.trim() === '') return 1;
+  const n = Number(args.trim());
+  if (!Number.isInteger(n)) throw new ConsoleError(`Invalid number "${args.trim()}".`);
+  return n;
+}
+
+export const frameCommands: Array<[string, string, CommandFn]> = [
+  [
+    'backtrace',
+    'backtrace [-three] [N]: the stitched backtrace of the stop (-three: the separate stacks; N: innermost N frames)',
+    (c, cmd) => {
+      const words = cmd.args.split(/\s+/).filter((w) => w !== '');
+      const three = words.includes('-three');
+      const rest = words.filter((w) => w !== '-three' && w !== 'full');
+      const text = btText(c, three);
+      if (rest.length === 0 || three) return text;
+      const n = Number(rest[0]);
+      if (!Number.isInteger(n) || n <= 0) throw new ConsoleError(`Invalid number "${rest[0]}".`);
+      const lines = text.split('\n');
+      let frames = 0;
+      const out: string[] = [];
+      for (const l of lines) {
+        if (/^#\d+\s/.test(l)) {
+          if (frames === n) {
+            out.push('(More stack frames follow...)');
+            break;
+          }
+          frames++;
+        }
+        out.push(l);
+      }
+      return out.join('\n').replace(/\n*$/, '\n');
+    },
+  ],
+  ['frame', 'frame [N]: select and show frame N of the backtrace', (c, cmd) => showFrame(c, cmd.args.trim() === '' ? c.frameSel : count(cmd.args))],
+  ['up', 'up [N]: select an outer frame', (c, cmd) => showFrame(c, c.frameSel + count(cmd.args))],
+  ['down', 'down [N]: select an inner frame', (c, cmd) => showFrame(c, c.frameSel - count(cmd.args))],
+];

@@ -1,0 +1,429 @@
+/**
+ * From recorded events (time order) to timeline records (records.ts): which track an event goes
+ * on, which event pairs make slices, the coroutine async slices, the counters, and one flow per
+ * virtio request.
+ *
+ * Tracks: each pool worker and iothread is its own track (its thread). The emulator thread runs
+ * the vCPUs and the main loop in turn (as QEMU's single-threaded TCG does): events between
+ * vcpu_run_begin/end go to that vCPU's track (a synthetic thread, "vcpu0"...), the rest to
+ * "main-loop" (the emulator thread's tid).
+ *
+ * Slices (name: what ran): vcpu_run, virtio_mmio_write (the register, e.g. QueueNotify),
+ * main_loop_wait, aio_poll, aio_dispatch_handler, a bottom half (its name), a coroutine run (enter
+ * → yield/terminate; its entry function), a pool job (its function), a syscall (entry → exit).
+ * Everything else is an instant with its arguments. Coroutine lifetimes (create → terminate) are
+ * also async slices. Counters: virtio requests in flight (virtqueue_pop → virtqueue_fill), pool
+ * queue depth (thread_pool_submit → worker_thread_job_begin), busy workers (job begin → end).
+ *
+ * The flow of request R: start at the vCPU's store whose event_notifier_set made the handler
+ * ready (else at the dispatch), then the aio_dispatch_handler slice where virtqueue_pop took R,
+ * each run of R's coroutine, the worker's syscall for R's pool job (or the job), the completion
+ * BH, and it finishes at the first vCPU slice after the interrupt reporting R was raised
+ * (virtio_notify; riscv_trap is not emitted yet).
+ *
+ * Cost: an instant is encoded straight from the decoded record (no object per event); slices are
+ * objects (records.ts Slice). Tracepoints are told apart by catalog index (a table built once).
+ */
+import type { RecordView } from '../event-codec';
+import type { VtrCatalogEntry, VtrThread } from '../vtr-format';
+import { FLOW_END, FLOW_START, FLOW_STEP, Slice, type Encoder, type OrderWindow, type Track, type TrackKind } from './records';
+
+const VCPU_TID_BASE = 0x7ff00000;
+/** Requests whose flow is still open, at most (the oldest is dropped beyond: bounded memory). */
+const MAX_OPEN_FLOWS = 100_000;
+
+/** What the builder does with each tracepoint (by name; anything else is an instant). */
+const enum Ev {
+  Instant, VcpuBegin, VcpuEnd, MmioOpsWrite, MmioWrite, MmioWriteEnd, NotifierSet, MlwBegin, MlwEnd,
+  PollBegin, PollEnd, Dispatch, DispatchEnd, BhCall, BhCallEnd, Pop, Fill, CoCreate, CoEnter, CoYield,
+  CoTerminate, PoolSubmit, PoolCancel, JobBegin, JobEnd, SysEntry, SysExit, PoolComplete, ReqComplete, Notify,
+}
+
+const EVENTS: Record<string, Ev> = {
+  vcpu_run_begin: Ev.VcpuBegin, vcpu_run_end: Ev.VcpuEnd, memory_region_ops_write: Ev.MmioOpsWrite,
+  virtio_mmio_write_offset: Ev.MmioWrite, virtio_mmio_write_end: Ev.MmioWriteEnd, event_notifier_set: Ev.NotifierSet,
+  main_loop_wait_begin: Ev.MlwBegin, main_loop_wait_end: Ev.MlwEnd, aio_poll_begin: Ev.PollBegin, aio_poll_end: Ev.PollEnd,
+  aio_dispatch_handler: Ev.Dispatch, aio_dispatch_handler_end: Ev.DispatchEnd, aio_bh_call: Ev.BhCall, aio_bh_call_end: Ev.BhCallEnd,
+  virtqueue_pop: Ev.Pop, virtqueue_fill: Ev.Fill, coroutine_create: Ev.CoCreate, qemu_aio_coroutine_enter: Ev.CoEnter,
+  qemu_coroutine_yield: Ev.CoYield, qemu_coroutine_terminate: Ev.CoTerminate, thread_pool_submit: Ev.PoolSubmit,
+  thread_pool_cancel: Ev.PoolCancel, worker_thread_job_begin: Ev.JobBegin, worker_thread_job_end: Ev.JobEnd,
+  syscall_entry: Ev.SysEntry, syscall_exit: Ev.SysExit, thread_pool_complete: Ev.PoolComplete,
+  virtio_blk_req_complete: Ev.ReqComplete, virtio_notify: Ev.Notify,
+};
+
+/** Slice keys: a kind in the low 4 bits, the id (handler, coroutine, job...) above. */
+const K_VCPU = 1;
+const K_MMIO = 2;
+const K_MLW = 3;
+const K_POLL = 4;
+const K_HANDLER = 5;
+const K_BH = 6;
+const K_CO = 7;
+const K_JOB = 8;
+const K_SYS = 9;
+const key = (kind: number, id: number): number => kind + 16 * id;
+
+const CORR_REQ = 1;
+const CORR_CO = 2;
+const CORR_JOB = 4;
+
+interface ThreadState {
+  mainTrack: Track;
+  vcpu: Track | null;
+  lastMmioName: string;
+}
+
+interface Flow {
+  id: number;
+  last: Slice | null;
+}
+
+export class TimelineBuilder {
+  private readonly tracks = new Map<string, Track>();
+  private readonly threads: (ThreadState | undefined)[] = [];
+  private readonly code: Uint8Array;
+  private readonly flows = new Map<number, Flow>();
+  private readonly kicks = new Map<number, Slice>();
+  private readonly dispatchKick = new Map<Track, { slice: Slice; kick: Slice | undefined }>();
+  private readonly jobReq = new Map<number, number>();
+  private readonly jobFlowed = new Map<number, boolean>();
+  private readonly lanes: Track[] = [];
+  private readonly laneOf = new Map<number, { track: Track; name: string; tid: number }>();
+  private pendingIrq: number[] = [];
+  private awaitingVcpu: number[] = [];
+  private nextFlow = 1;
+  private inflight = 0;
+  private queued = 0;
+  private busy = 0;
+  private readonly counterTracks = new Map<string, Track>();
+  private readonly queueCounted: boolean;
+  events = 0;
+
+  constructor(
+    private readonly out: OrderWindow,
+    private readonly enc: Encoder,
+    catalog: readonly VtrCatalogEntry[],
+    enabledTracepoints: readonly string[],
+  ) {
+    this.code = Uint8Array.from(catalog, (c) => EVENTS[c.name] ?? Ev.Instant);
+    this.queueCounted = enabledTracepoints.includes('worker_thread_job_begin');
+  }
+
+  private track(k: string, kind: TrackKind, name: string, tid: number, sortIndex: number): Track {
+    let t = this.tracks.get(k);
+    if (t === undefined) {
+      t = { index: this.tracks.size, kind, name, tid, sortIndex, stack: [], busy: false };
+      this.tracks.set(k, t);
+      this.enc.track(t);
+    }
+    return t;
+  }
+
+  private threadState(th: VtrThread): ThreadState {
+    let s = this.threads[th.index];
+    if (s === undefined) {
+      const name = th.kind === 'emulator' ? 'main-loop' : th.name;
+      const sort = th.kind === 'emulator' ? 10 : th.kind === 'iothread' ? 20 + th.index : 100 + th.index;
+      s = { mainTrack: this.track(`t${th.index}`, 'thread', name, th.tid, sort), vcpu: null, lastMmioName: '' };
+      this.threads[th.index] = s;
+    }
+    return s;
+  }
+
+  private begin(track: Track, k: number, name: string, v: RecordView, ns = v.ns): Slice {
+    const s = new Slice(ns, track, name, k);
+    if (v.nargs > 0 || v.mask !== 0) {
+      const a = this.out.arena;
+      s.argsOff = a.pos;
+      this.enc.args(a, v);
+      s.argsLen = a.pos - s.argsOff;
+    }
+    this.out.pushSlice(s);
+    track.stack.push(s);
+    return s;
+  }
+
+  /** Close the slice `k` on `track` (and any opened inside it); ignored if it is not open. */
+  private end(track: Track, k: number, ns: number): Slice | undefined {
+    const st = track.stack;
+    let i = st.length - 1;
+    while (i >= 0 && st[i].key !== k) i--;
+    if (i < 0) return undefined;
+    let found: Slice | undefined;
+    while (st.length > i) {
+      const s = st.pop()!;
+      s.dur = ns - s.ns;
+      this.out.pushEnd(s, ns);
+      found = s;
+    }
+    return found;
+  }
+
+  private top(track: Track): Slice | undefined {
+    const st = track.stack;
+    return st.length > 0 ? st[st.length - 1] : undefined;
+  }
+
+  private bind(slice: Slice | undefined, flow: Flow, ph: number): void {
+    if (slice === undefined || flow.last === slice) return;
+    if (!this.out.holds(slice)) {
+      this.out.missedFlows++;
+      return;
+    }
+    (slice.flows ??= []).push(flow.id, ph);
+    flow.last = slice;
+  }
+
+  private counter(name: string, ns: number, value: number): void {
+    let t = this.counterTracks.get(name);
+    if (t === undefined) this.counterTracks.set(name, (t = this.track(`c:${name}`, 'counter', name, 0, 0)));
+    const m = this.out.mark();
+    this.enc.counter(this.out.arena, t, ns, value);
+    this.out.pushBytes(ns, m);
+  }
+
+  private instant(track: Track, v: RecordView): void {
+    const m = this.out.mark();
+    this.enc.instant(this.out.arena, track, v);
+    this.out.pushBytes(v.ns, m);
+  }
+
+  private asyncSlice(begin: boolean, lane: Track, id: number, name: string, tid: number, ns: number, v: RecordView | null): void {
+    const m = this.out.mark();
+    this.enc.asyncSlice(this.out.arena, begin, lane, id, name, tid, ns, v);
+    this.out.pushBytes(ns, m);
+  }
+
+  /** A free async lane for coroutine `co` (Perfetto wants nested async slices per track). */
+  private lane(co: number, name: string, tid: number): Track {
+    const prev = this.laneOf.get(co);
+    if (prev !== undefined) prev.track.busy = false;
+    let t = this.lanes.find((l) => !l.busy);
+    if (t === undefined) {
+      t = this.track(`lane${this.lanes.length}`, 'async', `coroutines #${this.lanes.length}`, 0, 0);
+      this.lanes.push(t);
+    }
+    t.busy = true;
+    this.laneOf.set(co, { track: t, name, tid });
+    return t;
+  }
+
+  private flowOf(req: number | undefined): Flow | undefined {
+    return req !== undefined ? this.flows.get(req) : undefined;
+  }
+
+  /** Feed the next event (time order): `v` decoded, `thread` the thread that recorded it. */
+  feed(v: RecordView, thread: VtrThread): void {
+    this.events++;
+    const th = this.threadState(thread);
+    const cur = th.vcpu ?? th.mainTrack;
+    const ns = v.ns;
+    const mask = v.mask;
+    const req = mask & CORR_REQ ? v.corr[0] : undefined;
+    const co = mask & CORR_CO ? v.corr[1] : undefined;
+    const job = mask & CORR_JOB ? v.corr[2] : undefined;
+    switch (this.code[v.tpId] as Ev) {
+      case Ev.Instant:
+        break;
+      case Ev.VcpuBegin: {
+        const cpu = v.num(0);
+        th.vcpu = this.track(`vcpu${cpu}`, 'thread', `vcpu${cpu}`, VCPU_TID_BASE + cpu, cpu);
+        const s = this.begin(th.vcpu, K_VCPU, 'vcpu_run', v);
+        for (const r of this.awaitingVcpu) {
+          const f = this.flows.get(r);
+          if (f !== undefined) this.bind(s, f, FLOW_END);
+          this.flows.delete(r);
+        }
+        this.awaitingVcpu = [];
+        return;
+      }
+      case Ev.VcpuEnd:
+        if (th.vcpu !== null) this.end(th.vcpu, K_VCPU, ns);
+        th.vcpu = null;
+        return;
+      case Ev.MmioOpsWrite:
+        th.lastMmioName = v.nargs > 5 ? (v.str(5) ?? '') : '';
+        break;
+      case Ev.MmioWrite:
+        this.begin(cur, K_MMIO, th.lastMmioName !== '' ? `virtio_mmio_write ${th.lastMmioName}`.trim() : 'virtio_mmio_write', v);
+        return;
+      case Ev.MmioWriteEnd:
+        this.end(cur, K_MMIO, ns);
+        return;
+      case Ev.NotifierSet: {
+        const s = this.top(cur);
+        if (s !== undefined) this.kicks.set(v.num(1), s);
+        break;
+      }
+      case Ev.MlwBegin:
+        this.begin(cur, K_MLW, 'main_loop_wait', v);
+        return;
+      case Ev.MlwEnd:
+        this.end(cur, K_MLW, ns);
+        return;
+      case Ev.PollBegin:
+        this.begin(cur, key(K_POLL, v.num(0)), 'aio_poll', v);
+        return;
+      case Ev.PollEnd:
+        this.end(cur, key(K_POLL, v.num(0)), ns);
+        return;
+      case Ev.Dispatch: {
+        const s = this.begin(cur, key(K_HANDLER, v.num(1)), 'aio_dispatch_handler', v);
+        const slot = v.num(3);
+        const kick = this.kicks.get(slot);
+        this.kicks.delete(slot);
+        this.dispatchKick.set(cur, { slice: s, kick });
+        return;
+      }
+      case Ev.DispatchEnd:
+        this.end(cur, key(K_HANDLER, v.num(1)), ns);
+        return;
+      case Ev.BhCall:
+        this.begin(cur, key(K_BH, v.num(1)), String(v.str(2)), v);
+        return;
+      case Ev.BhCallEnd:
+        this.end(cur, key(K_BH, v.num(1)), ns);
+        return;
+      case Ev.Pop: {
+        this.counter('virtio requests in flight', ns, ++this.inflight);
+        if (req === undefined) break;
+        const d = this.dispatchKick.get(cur);
+        const open = d !== undefined && cur.stack.includes(d.slice);
+        const f: Flow = { id: this.nextFlow++, last: null };
+        this.flows.set(req, f);
+        if (this.flows.size > MAX_OPEN_FLOWS) this.flows.delete(this.flows.keys().next().value!);
+        if (open && d.kick !== undefined) this.bind(d.kick, f, FLOW_START);
+        this.bind(open ? d.slice : this.top(cur), f, f.last === null ? FLOW_START : FLOW_STEP);
+        break;
+      }
+      case Ev.Fill:
+        this.counter('virtio requests in flight', ns, Math.max(0, --this.inflight));
+        break;
+      case Ev.CoCreate: {
+        const id = co ?? NaN;
+        const name = String(v.str(1));
+        const lane = this.lane(id, name, cur.tid); // declares the lane's track first
+        this.asyncSlice(true, lane, id, name, cur.tid, ns, v);
+        return;
+      }
+      case Ev.CoEnter: {
+        const s = this.begin(cur, key(K_CO, co ?? -1), `coroutine ${co}`, v);
+        const f = this.flowOf(req);
+        if (f !== undefined) this.bind(s, f, FLOW_STEP);
+        return;
+      }
+      case Ev.CoYield:
+        this.end(cur, key(K_CO, co ?? -1), ns);
+        return;
+      case Ev.CoTerminate: {
+        this.end(cur, key(K_CO, co ?? -1), ns);
+        const id = co ?? NaN;
+        const lane = this.laneOf.get(id);
+        if (lane !== undefined) {
+          this.asyncSlice(false, lane.track, id, lane.name, lane.tid, ns, null);
+          lane.track.busy = false;
+          this.laneOf.delete(id);
+        }
+        return;
+      }
+      case Ev.PoolSubmit:
+        if (job !== undefined && req !== undefined) this.jobReq.set(job, req);
+        if (this.queueCounted) this.counter('thread-pool queue depth', ns, ++this.queued);
+        break;
+      case Ev.PoolCancel:
+        if (this.queueCounted) this.counter('thread-pool queue depth', ns, Math.max(0, --this.queued));
+        break;
+      case Ev.JobBegin: {
+        const j = job ?? NaN;
+        this.begin(cur, key(K_JOB, job ?? -1), String(v.str(2)), v);
+        this.jobFlowed.set(j, false);
+        this.counter('thread-pool queue depth', ns, Math.max(0, --this.queued));
+        this.counter('busy workers', ns, ++this.busy);
+        return;
+      }
+      case Ev.JobEnd: {
+        const j = job ?? NaN;
+        const s = this.end(cur, key(K_JOB, job ?? -1), ns);
+        const f = this.flowOf(this.jobReq.get(j));
+        if (f !== undefined && this.jobFlowed.get(j) === false) this.bind(s, f, FLOW_STEP);
+        this.jobFlowed.delete(j);
+        this.counter('busy workers', ns, Math.max(0, --this.busy));
+        return;
+      }
+      case Ev.SysEntry: {
+        const s = this.begin(cur, K_SYS, String(v.str(1)), v);
+        const f = job !== undefined ? this.flowOf(this.jobReq.get(job)) : undefined;
+        if (f !== undefined && job !== undefined) {
+          this.bind(s, f, FLOW_STEP);
+          this.jobFlowed.set(job, true);
+        }
+        return;
+      }
+      case Ev.SysExit:
+        this.syscallExit(cur, v);
+        return;
+      case Ev.PoolComplete: {
+        const f = this.flowOf(req ?? (job !== undefined ? this.jobReq.get(job) : undefined));
+        if (f !== undefined) this.bind(this.top(cur), f, FLOW_STEP);
+        if (job !== undefined) this.jobReq.delete(job);
+        break;
+      }
+      case Ev.ReqComplete:
+        if (req !== undefined) this.pendingIrq.push(req);
+        break;
+      case Ev.Notify:
+        for (const r of this.pendingIrq) {
+          const f = this.flows.get(r);
+          if (f !== undefined) this.bind(this.top(cur), f, FLOW_STEP);
+          this.awaitingVcpu.push(r);
+        }
+        this.pendingIrq = [];
+        break;
+    }
+    this.instant(cur, v);
+  }
+
+  /** syscall_exit(tid, name, args, ret, duration_ns, fd, retval, path): ends the entry's slice. */
+  private syscallExit(cur: Track, v: RecordView): void {
+    const s = this.end(cur, K_SYS, v.ns);
+    if (s !== undefined) {
+      if (s.argsOff >= 0 && this.out.holds(s) && v.nargs >= 8) {
+        const a = this.out.arena;
+        const at = a.pos;
+        this.enc.extra(a, true, 'ret', v, 3);
+        if (v.strLen(7) > 0) this.enc.extra(a, true, 'path', v, 7);
+        if (s.extraOff >= 0 && s.extraOff + s.extraLen === at) s.extraLen += a.pos - at;
+        else if (s.extraOff < 0) {
+          s.extraOff = at;
+          s.extraLen = a.pos - at;
+        }
+      }
+    } else {
+      // No entry recorded (filtered out): a slice of the measured duration.
+      const d = v.nargs > 4 ? v.num(4) : 0;
+      this.begin(cur, K_SYS, String(v.str(1)), v, v.ns - d);
+      this.end(cur, K_SYS, v.ns);
+    }
+  }
+
+  /** Close what is still open at `ns` (the end of the window) and finish dangling flows. */
+  finish(ns: number): void {
+    for (const t of this.tracks.values()) while (t.stack.length > 0) this.end(t, t.stack[t.stack.length - 1].key, ns);
+    for (const [co, lane] of this.laneOf) this.asyncSlice(false, lane.track, co, lane.name, lane.tid, ns, null);
+    this.laneOf.clear();
+    for (const f of this.flows.values()) {
+      const s = f.last;
+      if (s === null || s.flows === null || !this.out.holds(s)) continue;
+      for (let i = 0; i < s.flows.length; i += 2) {
+        if (s.flows[i] === f.id) {
+          if (s.flows[i + 1] === FLOW_STEP) s.flows[i + 1] = FLOW_END;
+          break;
+        }
+      }
+    }
+  }
+
+  get flowCount(): number {
+    return this.nextFlow - 1;
+  }
+}

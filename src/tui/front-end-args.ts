@@ -1,0 +1,33 @@
+/**
+ * The `vtrace run` options that are not QEMU's and belong to the live front ends, taken out of
+ * the argument list before QEMU's parser sees it:
+ *
+ *   --no-tui                 keep the plain console even on a terminal
+ *   --tui                    the TUI even when -nographic is given (stdout must be a terminal)
+ *   --control-socket PATH    serve live statistics on a Unix socket for `vtrace dash PATH`
+ *
+ * Contract: pure; throws CliError for a missing PATH.
+ */
+import { CliError } from '../cli/qemu-options';
+
+export interface FrontEndArgs {
+  /** true: --tui, false: --no-tui, undefined: decide (a terminal and no -nographic). */
+  tui?: boolean;
+  controlSocket?: string;
+}
+
+export function takeFrontEndArgs(argv: readonly string[]): { rest: string[]; fe: FrontEndArgs } {
+  const rest: string[] = [];
+  const fe: FrontEndArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-tui') fe.tui = false;
+    else if (a === '--tui') fe.tui = true;
+    else if (a === '--control-socket' || a.startsWith('--control-socket=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || v === '') throw new CliError('--control-socket: a socket path is required (e.g. --control-socket /tmp/vtrace.sock)');
+      fe.controlSocket = v;
+    } else rest.push(a);
+  }
+  return { rest, fe };
+}
