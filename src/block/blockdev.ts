@@ -28,8 +28,8 @@ import {
   BLK_PERM_WRITE_UNCHANGED,
   BlockError,
 } from './block-int';
-import { bdrv_open, bdrv_unref } from './block';
-import { BlockBackend, blk_insert_bs, blk_new, blk_set_enable_write_cache, blk_set_on_error, blk_unref, type BlockdevOnError } from './block-backend';
+import { bdrv_open, bdrv_poll_co, bdrv_unref } from './block';
+import { BlockBackend, blk_co_flush, blk_get_aio_context, blk_insert_bs, blk_new, blk_set_enable_write_cache, blk_set_on_error, blk_unref, type BlockdevOnError } from './block-backend';
 import { withBlockWarningHandler, type BlockWarningHandler } from './warn';
 import './drivers';
 
@@ -131,4 +131,21 @@ export function blockErrorText(e: BlockError): string {
 export function blockdevClose(blk: BlockBackend): void {
   blk_unref(blk);
   blockdevRelease(blk);
+}
+
+/**
+ * bdrv_close_all (QEMU's qemu_cleanup): flush every drive this thread opened, then close it
+ * (nodes close, fds close, image locks drop). Called once the machine has stopped for good.
+ * Returns the drives whose flush failed, with the errno (their data may not be on disk).
+ */
+export function bdrv_close_all(): Array<{ id: string; ret: number }> {
+  const failed: Array<{ id: string; ret: number }> = [];
+  for (const blk of [...backends.values()]) {
+    if (blk.root !== null) {
+      const ret = bdrv_poll_co(blk_get_aio_context(blk), () => blk_co_flush(blk));
+      if (ret < 0) failed.push({ id: blk.name, ret });
+    }
+    blockdevClose(blk);
+  }
+  return failed;
 }

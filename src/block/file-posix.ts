@@ -89,8 +89,8 @@ threadPoolRegisterFastEncoder('handle_aiocb_rw', aiocb_rw_encode);
  * the pool's fast hand-off from the first request on (without it, a buffer is registered on its
  * second use). Main loop thread.
  */
-export function file_posix_register_buffer(ctx: AioContext, sab: SharedArrayBuffer): void {
-  thread_pool_register_buffer(aio_get_thread_pool(ctx), sab);
+export function file_posix_register_buffer(ctx: AioContext, sab: SharedArrayBuffer, base = 0): void {
+  thread_pool_register_buffer(aio_get_thread_pool(ctx), sab, base);
 }
 
 /** BDRVRawState: the file node's state (bs.opaque). */

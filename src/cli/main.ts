@@ -115,7 +115,7 @@ counters: requests in flight, pool queue depth, busy workers.`,
   program
     .command('debug')
     .description('The gdb-like console on emulator state: watch hd0.file.fd, catch syscall, break on tracepoints, bt')
-    .usage('[-x FILE] [-ex CMD] [-batch] [-q] [--] [QEMU options as for run]')
+    .usage('[-x FILE] [-ex CMD] [-batch] [-q] [-tty=FILE] [--] [QEMU options as for run]')
     .helpOption('--help', 'show this help')
     .allowUnknownOption()
     .allowExcessArguments()
@@ -126,10 +126,11 @@ counters: requests in flight, pool queue depth, busy workers.`,
 The machine is created but nothing runs until \`run\` (the drives are opened then, so a watchpoint
 set before it sees them appear). gdb's habits: -x FILE / -ex CMD run commands in order, -batch exits
 after them, Ctrl-C stops a running machine; history and tab completion at the (vtrace) prompt.
+-tty=FILE sends the guest's console output to FILE; \`set trace-commands on\` echoes commands.
   vtrace debug -ex 'watch hd0.file.fd' -ex run          the fd of the default guest's scratch disk
   vtrace debug -batch -x walkthrough.gdb -- -kernel Image -drive file=disk.img,id=hd0,if=none ...
 Commands: run, continue [N], stepi, next-event [PATTERN], Ctrl-C; print/p[/x] PATH, ptype, whatis,
-x/FMT GPA; info qtree|block|blockstats|iothreads|coroutines|threads|registers|breakpoints|watchpoints;
+x/FMT GPA; info qtree|block|blockstats|iothreads|coroutines|threads|registers|breakpoints|watchpoints|program;
 watch/rwatch/awatch PATH [if COND]; catch syscall [NAME...] [if COND]; break/tbreak TRACEPOINT
 [if COND]; delete/disable/enable [N...], ignore N COUNT, condition N COND, commands N ... end;
 bt [-three], frame N, up, down; trace-event NAME on|off; help. docs/walkthroughs/ has examples.`,

@@ -60,7 +60,6 @@ export interface CurrentStop {
   bt: Backtrace | null;
 }
 
-
 export interface ConsoleOptions {
   /** `vtrace debug`: nothing runs until `run`; block accounting from the start. */
   debugMode: boolean;
@@ -224,7 +223,9 @@ export class DebugConsole implements Stopper {
 
   private runControl(cmd: ParsedCommand): string {
     const name = cmd.cmd!.name;
-    if (this.phase === 'exited') throw new ConsoleError('The program is not being run.');
+    if (this.phase === 'exited') {
+      throw new ConsoleError(name === 'run' ? 'The machine has ended; vtrace cannot run it again (quit, then start vtrace debug again).' : 'The program is not being run.');
+    }
     if (name === 'run') {
       if (this.phase !== 'not-started') throw new ConsoleError('The program being debugged has been started already.');
       this.phase = 'running';

@@ -282,15 +282,15 @@ async function monitor(ctx: DispatchContext, hex: string): Promise<string> {
   if (bytes === undefined) return E_INVAL;
   const line = Buffer.from(bytes).toString('utf8');
   let out: string;
-  let failed = false;
   try {
     out = await ctx.target.client.request('console.exec', { line });
   } catch (e) {
     out = `${e instanceof Error ? e.message : String(e)}\n`;
-    failed = true;
   }
   const chunk = Math.floor((ctx.packetSize - 1) / 2);
   const hexOut = textToHex(out);
   for (let i = 0; i < hexOut.length; i += chunk * 2) ctx.send('O' + hexOut.slice(i, i + chunk * 2));
-  return failed ? 'E01' : 'OK';
+  // As QEMU's gdbstub: a command that failed has printed its error (O packets); the packet itself
+  // succeeded. An E reply would make gdb print "Protocol error with Rcmd" on top of the message.
+  return 'OK';
 }

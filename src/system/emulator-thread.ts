@@ -9,8 +9,9 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { performance } from 'node:perf_hooks';
 import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { ByteRing } from '../util/byte-ring';
+import { setThreadName } from '../host/thread-id';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
-import { createMachine, MachineSetupError } from './machine-setup';
+import { createMachine, MachineSetupError, qemu_cleanup } from './machine-setup';
 import { main_loop_wait, qemu_init_main_loop } from '../util/main-loop';
 import { startTracing, traceSessionNeeded, type TracingSession } from '../trace/setup';
 import { DebugServer } from './debug-channel';
@@ -35,6 +36,7 @@ function main(): void {
 
   // QEMU's main loop (AioContexts, bottom halves, the thread pool's completions, the virtqueues'
   // host notifiers) runs on this thread between vCPU rounds, as under single-threaded TCG.
+  setThreadName('emulator'); // vtrace's name for this thread in records, traces and backtraces
   qemu_init_main_loop();
   // -trace/-D/--trace-out: enabled before the machine exists, so setup-time events are seen too.
   const t = data.options.trace;
@@ -153,6 +155,11 @@ function main(): void {
   }
   dc.afterRun(exit);
   flush();
+  // Leaving as QEMU does: a guest poweroff (sifive_test, SBI SRST) exits at once (QEMU's
+  // sifive_test calls exit()); a quit (Ctrl-A x, the TUI's q, gdb's k, the console's quit) goes
+  // through qemu_cleanup, which flushes and closes every drive (before the recording ends, so it
+  // sees the closes).
+  if (exit.kind !== 'poweroff') for (const w of qemu_cleanup()) post({ type: 'warning', text: w + '\n' });
   if (tracing !== null) tracing.close();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;
   post({

@@ -8,13 +8,16 @@ import { RingCharBackend } from '../chardev/char-ring';
 import { createVirtMachine, VirtConfigError, type VirtMachine } from '../machine/virt/virt';
 import type { ByteRing } from '../util/byte-ring';
 import type { RunExit } from './cpus';
-import { blockdevOpen, blockErrorText } from '../block/blockdev';
+import { bdrv_close_all, blockdevOpen, blockErrorText } from '../block/blockdev';
+import { strerror } from '../block/errno';
 import { BlockError } from '../block/block-int';
-import { file_posix_register_buffer } from '../block/file-posix-align';
+import { registerGuestRam } from '../block/guest-ram';
+import { qemu_get_aio_context } from '../util/main-loop';
 import { VirtIOBlock, VirtioBlkConfigError } from '../hw/block/virtio-blk';
 import { blockBackendOps } from '../hw/block/block-backend-ops';
 import { DATAPLANE_IOTHREAD_MODULE, DataPlaneError, dataPlaneBlockOps, virtio_blk_data_plane_create } from '../hw/block/dataplane/virtio-blk';
-import { iothread_create, type IOThread } from '../util/iothread';
+import { iothread_create, iothread_destroy, iothread_get_aio_context, type IOThread } from '../util/iothread';
+import { aio_wait_bh_oneshot } from '../util/aio-wait';
 import { WORKER_ENV, tracingThreadModule } from '../trace/setup';
 
 /** A problem the user can fix (bad image, RAM too small for it): reported as one line. */
@@ -68,7 +71,7 @@ export function createMachine(o: MachineOptions, host: MachineHostSide): VirtMac
  */
 export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host: MachineHostSide): void {
   if (o.devices.length === 0) return;
-  file_posix_register_buffer(machine.as.ram.buffer);
+  registerGuestRam(machine.as.ram, qemu_get_aio_context());
   const iothreads = startIOThreads(o);
   o.devices.forEach((dev, i) => {
     const d = o.drives.find((x) => x.id === dev.drive)!;
@@ -102,6 +105,31 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
   });
 }
 
+/** The iothreads this thread started (qemu_cleanup stops them). */
+const started: IOThread[] = [];
+
+/**
+ * qemu_cleanup, the block part: once the machine has stopped for good, every drive is flushed and
+ * closed — the iothreads' (dataplane) in their own threads, then this thread's — and the iothreads
+ * stop. Returns one warning line per drive whose flush failed.
+ */
+export function qemu_cleanup(): string[] {
+  const warnings: string[] = [];
+  const report = (failed: Array<{ id: string; ret: number }>) => {
+    for (const f of failed) warnings.push(`vtrace: flushing drive ${f.id} at exit failed: ${strerror(-f.ret)}`);
+  };
+  for (const t of started.splice(0)) {
+    try {
+      if (t.running) report(aio_wait_bh_oneshot<Array<{ id: string; ret: number }>>(iothread_get_aio_context(t), 'bdrv_close_all', null));
+    } catch (e) {
+      warnings.push(`vtrace: iothread ${t.id}: closing its drives failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    iothread_destroy(t);
+  }
+  report(bdrv_close_all());
+  return warnings;
+}
+
 /** -object iothread,id=ID: start each iothread, with the dataplane module loaded. */
 function startIOThreads(o: MachineOptions): Map<string, IOThread> {
   const out = new Map<string, IOThread>();
@@ -109,7 +137,9 @@ function startIOThreads(o: MachineOptions): Map<string, IOThread> {
     try {
       // Tracing first, so the dataplane's events on this thread are traced and recorded too.
       const modules = process.env[WORKER_ENV] !== undefined ? [tracingThreadModule(), DATAPLANE_IOTHREAD_MODULE] : [DATAPLANE_IOTHREAD_MODULE];
-      out.set(id, iothread_create(id, { modules }));
+      const t = iothread_create(id, { modules });
+      started.push(t);
+      out.set(id, t);
     } catch (e) {
       throw new MachineSetupError(`-object iothread,id=${id}: ${e instanceof Error ? e.message : String(e)}`);
     }

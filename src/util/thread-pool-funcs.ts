@@ -167,7 +167,7 @@ export function lookupPoolFastFunction(name: string): ThreadPoolFastFunc | undef
 /** Messages from the pool to a worker. */
 export type PoolToWorker =
   | { type: 'job'; id: number; gen: number; slot: number; func: string; arg: unknown }
-  | { type: 'buffer'; id: number; sab: SharedArrayBuffer }
+  | { type: 'buffer'; id: number; sab: SharedArrayBuffer; base: number }
   | { type: 'fast'; id: number; name: string }
   | { type: 'exit' };
 

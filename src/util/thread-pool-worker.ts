@@ -25,6 +25,7 @@ import { receiveMessageOnPort, threadId, workerData, type MessagePort } from 'no
 import { attachEventNotifierArena } from './event-notifier';
 import { openSharedBH, qemu_bh_schedule, type SharedBHDescriptor, type SharedQEMUBH } from './aio-bh';
 import { qemu_get_thread_id } from './qemu-thread';
+import { setBufferBase } from '../host/record';
 import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import {
   CQ_BASE,
@@ -86,7 +87,7 @@ export interface ThreadPoolWorkerData {
   modules: string[];
   idle_timeout_ms: number;
   /** Registered buffers and fast-function ids known when the worker was started. */
-  buffers: [number, SharedArrayBuffer][];
+  buffers: [number, SharedArrayBuffer, number][];
   fast: [number, string][];
 }
 
@@ -111,7 +112,10 @@ class WorkerState implements FastJob {
     this.f64 = new Float64Array(d.area);
     this.block = new Int32Array(d.block);
     this.bh = openSharedBH(d.completion_bh);
-    for (const [id, sab] of d.buffers) this.buffers.set(id, sab);
+    for (const [id, sab, base] of d.buffers) {
+      this.buffers.set(id, sab);
+      setBufferBase(sab, base);
+    }
     for (const [id, name] of d.fast) this.fast.set(id, [name, lookupPoolFastFunction(name)]);
   }
   buffer(id: number): SharedArrayBuffer {
@@ -137,7 +141,10 @@ class WorkerState implements FastJob {
     for (let m = receiveMessageOnPort(this.d.port); m !== undefined; m = receiveMessageOnPort(this.d.port)) {
       const msg = m.message as PoolToWorker;
       if (msg.type === 'job') this.msgJobs.push(msg);
-      else if (msg.type === 'buffer') this.buffers.set(msg.id, msg.sab);
+      else if (msg.type === 'buffer') {
+        this.buffers.set(msg.id, msg.sab);
+        setBufferBase(msg.sab, msg.base);
+      }
       else if (msg.type === 'fast') this.fast.set(msg.id, [msg.name, lookupPoolFastFunction(msg.name)]);
       else this.exitRequested = true;
     }

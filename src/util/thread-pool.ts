@@ -235,7 +235,7 @@ export class ThreadPool implements FastJobWriter {
   done_next = 0;
   /** Registered buffers: SharedArrayBuffer → id, and the list new workers get. */
   readonly buffers = new Map<ArrayBufferLike, number>();
-  readonly bufferList: [number, SharedArrayBuffer][] = [];
+  readonly bufferList: [number, SharedArrayBuffer, number][] = [];
   private readonly seen = new WeakSet<object>();
   private autoBuffers = 0;
   /** Fast-function ids the workers were told about. */
@@ -389,15 +389,16 @@ function wake_all(pool: ThreadPool): void {
 /**
  * thread_pool_register_buffer: make `sab` known to every worker of `pool` (now and later), so fast
  * jobs can name it by id. Guest RAM is registered like this (file_posix_register_buffer), else on
- * its second use. Returns the id. Idempotent.
+ * its second use. `base`: the address the buffer's start stands for in syscall records (guest RAM:
+ * its guest-physical base; host/record.ts setBufferBase). Returns the id. Idempotent.
  */
-export function thread_pool_register_buffer(pool: ThreadPool, sab: SharedArrayBuffer): number {
+export function thread_pool_register_buffer(pool: ThreadPool, sab: SharedArrayBuffer, base = 0): number {
   const known = pool.buffers.get(sab);
   if (known !== undefined) return known;
   const id = pool.bufferList.length;
   pool.buffers.set(sab, id);
-  pool.bufferList.push([id, sab]);
-  for (const w of pool.workers) if (w.status !== WorkerStatus.EXITED) post_to_worker(w, { type: 'buffer', id, sab });
+  pool.bufferList.push([id, sab, base]);
+  for (const w of pool.workers) if (w.status !== WorkerStatus.EXITED) post_to_worker(w, { type: 'buffer', id, sab, base });
   return id;
 }
 

@@ -164,7 +164,7 @@ describe('gdb stub protocol', () => {
     expect(help.end).toBe('OK');
     expect(help.out.split('\n').length).toBeGreaterThan(3);
     const bad = await monitor('frobnicate now');
-    expect(bad.end).toBe('E01'); // the error text reaches gdb, then the failure
+    expect(bad.end).toBe('OK'); // as QEMU: the error text reaches gdb as output, the packet succeeds
     expect(bad.out).toMatch(/frobnicate.*\n$/);
     expect(await r.request('qRcmd,zz')).toBe('E22');
     // Binary writes with every byte value, in ack mode.

@@ -35,10 +35,10 @@ import {
   type SharedEventNotifier,
 } from '../../../util/event-notifier';
 import { GuestRam } from '../../../system/memory';
-import { blockdevOpen, blockErrorText, type BlockdevOpenOptions } from '../../../block/blockdev';
+import { bdrv_close_all, blockdevOpen, blockErrorText, type BlockdevOpenOptions } from '../../../block/blockdev';
 import { BlockError } from '../../../block/block-int';
 import { blk_drain, blk_getlength, blk_is_read_only, blk_set_aio_context, blk_set_enable_write_cache, type BlockBackend } from '../../../block/block-backend';
-import { file_posix_register_buffer } from '../../../block/file-posix-align';
+import { registerGuestRam } from '../../../block/guest-ram';
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   virtio_queue_host_notifier_read,
@@ -129,7 +129,7 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
   }
   blk_set_aio_context(blk, ctx);
   const ram = new GuestRam(arg.ram.base, arg.ram.size, arg.ram.buffer);
-  file_posix_register_buffer(ram.buffer);
+  registerGuestRam(ram, ctx);
   const errorNotifier = openSharedEventNotifier(arg.error_notifier);
   const errorText = new Uint8Array(arg.errorText);
   const s = new VirtIOBlock({
@@ -221,6 +221,8 @@ function virtio_blk_dp_set_wce(arg: { id: string; wce: boolean }): boolean {
 }
 
 registerAioWaitFunction('virtio_blk_dp_create', virtio_blk_dp_create);
+// qemu_cleanup for this thread's drives: flush and close them (the machine has stopped).
+registerAioWaitFunction('bdrv_close_all', () => bdrv_close_all());
 registerAioWaitFunction('virtio_blk_dp_start', virtio_blk_dp_start);
 registerAioWaitFunction('virtio_blk_dp_stop', virtio_blk_dp_stop);
 registerAioWaitFunction('virtio_blk_dp_set_wce', virtio_blk_dp_set_wce);
