@@ -1,15 +1,28 @@
 #!/usr/bin/env node
 /**
- * `npm run bench -- trace` (bench/run.js calls this): what recording costs and how fast export is.
+ * `npm run bench -- trace` (bench/run.js calls this): what tracepoints and recording cost, and how
+ * fast export is. Three figures (issue 4, "Speed"):
  *
- *   record   Linux boot (initramfs) + `dd if=/dev/vda of=/dev/null bs=64k count=512` (32 MiB from
- *            the recipe's ext4 image on virtio-blk), wall time to exit: tracing off vs
- *            `-trace '*' --trace-out FILE.vtr` (every tracepoint recorded). Target: ≤ 1.30.
- *   export   that recording to Chrome JSON and to Perfetto protobuf: events per second
- *            (export alone, in-process, file written). Target: ≥ 1M events/s.
+ *   recording    Linux boot (initramfs) + `dd if=/dev/vda of=/dev/null bs=64k count=512` (32 MiB
+ *                from the recipe's ext4 image on virtio-blk), `-trace '*' --trace-out FILE.vtr`
+ *                (every tracepoint recorded) vs tracing off. Target: ≤ 1.30.
+ *   tracing off  the same run, tracing off, vs a build without tracepoints. Target: ≤ 1.02.
+ *   export       a recording of boot + `dd bs=4k count=20000 iflag=direct` (~1.3 M events) to
+ *                Chrome JSON and to Perfetto protobuf, each into a new file: events per second
+ *                (export alone, in-process, as `vtrace export` reports it). Target: ≥ 1 M/s.
  *
- * Runs alternate (off, on, off, on...) so load from other processes hits both; medians of
- * BENCH_REPEAT runs (default 3). Needs the Linux guest (npm run guest:build) and dist/.
+ * The build without tracepoints is this build with every tracepoint compiled out: a copy of dist/
+ * where each call site's load of its hook (utilTraceHooks.x, virtioTraceHooks.x, blockTraceHooks.x,
+ * the backtrace hooks, the syscall layer's recorder hook, the MMIO observer) is replaced by the
+ * constant null, so V8 drops the test and the call (the code a C build with the trace backend
+ * "nop" would give). Same commit, same everything else: the difference is exactly what disabled
+ * tracepoints cost. (An older commit without tracepoints would also lack later features and fixes.)
+ *
+ * Method: the variants run interleaved (rotating order) so load from other processes hits all of
+ * them; each run reports wall time and CPU time (user + sys of all threads, from /usr/bin/time);
+ * medians of BENCH_REPEAT runs (default 7) with their min–max; ratios are ratios of medians. CPU
+ * time is the steadier figure on a loaded machine. Needs the Linux guest (npm run guest:build)
+ * and dist/ (npx tsc -p .).
  */
 'use strict';
 const { spawn } = require('node:child_process');
@@ -18,16 +31,17 @@ const os = require('node:os');
 const path = require('node:path');
 
 const REPO = path.resolve(__dirname, '..');
-const REPEAT = Number(process.env.BENCH_REPEAT || 3);
+const REPEAT = Number(process.env.BENCH_REPEAT || 7);
 const MARKER = 'vtrace-guest: init reached';
+const DD_32M = 'dd if=/dev/vda of=/dev/null bs=64k count=512';
+const DD_EXPORT = 'dd if=/dev/vda of=/dev/null bs=4k count=20000 iflag=direct';
 
-function runGuest(args) {
+/** Run `root`/bin/vtrace run ARGS, type COMMAND at the guest's prompt; wall ms and CPU s. */
+function runGuest(root, args, command) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    // /usr/bin/time adds the process's CPU time (user + sys, all threads): steadier than wall time
-    // on a loaded 2-core machine.
     const timed = fs.existsSync('/usr/bin/time');
-    const argv = [process.execPath, path.join(REPO, 'bin/vtrace'), 'run', ...args];
+    const argv = [process.execPath, path.join(root, 'bin/vtrace'), 'run', ...args];
     const p = timed ? spawn('/usr/bin/time', ['-f', 'RUSAGE %U %S', ...argv], { stdio: 'pipe' }) : spawn(argv[0], argv.slice(1), { stdio: 'pipe' });
     let out = '';
     let err = '';
@@ -35,12 +49,12 @@ function runGuest(args) {
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
       reject(new Error(`timed out:\n${out.slice(-2000)}\n${err.slice(-2000)}`));
-    }, 600_000);
+    }, 900_000);
     p.stdout.on('data', (d) => {
       out += d.toString('latin1');
       if (!sent && out.includes(MARKER)) {
         sent = true;
-        p.stdin.write('dd if=/dev/vda of=/dev/null bs=64k count=512; poweroff -f\n');
+        p.stdin.write(`${command}; poweroff -f\n`);
       }
     });
     p.stderr.on('data', (d) => (err += d.toString()));
@@ -53,57 +67,138 @@ function runGuest(args) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs, digits) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+/**
+ * A copy of the build with every tracepoint hook load replaced by null (see the header). Returns
+ * its root; throws if a call site pattern is missing (the bench must not silently compare a build
+ * with itself).
+ */
+function buildWithoutTracepoints(tmp) {
+  const root = path.join(tmp, 'notrace');
+  fs.cpSync(path.join(REPO, 'dist'), path.join(root, 'dist'), { recursive: true });
+  fs.cpSync(path.join(REPO, 'bin'), path.join(root, 'bin'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(root, 'package.json'));
+  for (const d of ['node_modules', 'traces', 'guest']) fs.symlinkSync(path.join(REPO, d), path.join(root, d));
+  const hookLoad = /\btrace_hooks_1\.(utilTraceHooks|utilBacktraceHooks|virtioTraceHooks|virtioBlkTraceHooks|blockTraceHooks)\.[A-Za-z_0-9]+/g;
+  const rules = [
+    // Every subsystem's tracepoint call sites (util/, block/, hw/): `const h = hooks.x; if (h !== null) h(...)`.
+    { files: /^(util|block|hw)\//, re: hookLoad, to: 'null' },
+    // The syscall layer's recorder hook (strace records, syscall_* tracepoints).
+    { files: /^host\/syscalls\.js$/, re: /\brecord_1\.recorderState\.hook\b/g, to: 'null' },
+    // The MMIO observer (memory_region_ops_* tracepoints).
+    { files: /^system\/memory\.js$/, re: /this\.mmioObserver !== null/g, to: 'false' },
+  ];
+  const counts = rules.map(() => 0);
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) {
+        const rel = path.relative(path.join(root, 'dist'), p).split(path.sep).join('/');
+        if (rel.endsWith('trace-hooks.js')) continue; // the tables themselves
+        let text = fs.readFileSync(p, 'utf8');
+        let changed = false;
+        rules.forEach((r, i) => {
+          if (!r.files.test(rel)) return;
+          text = text.replace(r.re, () => {
+            counts[i]++;
+            changed = true;
+            return r.to;
+          });
+        });
+        if (changed) fs.writeFileSync(p, text);
+      }
+    }
+  };
+  walk(path.join(root, 'dist'));
+  if (counts.some((c) => c === 0)) throw new Error(`build without tracepoints: a call-site pattern matched nothing (${counts.join(', ')}): update bench/trace.js`);
+  return { root, sites: counts.reduce((a, b) => a + b, 0) };
+}
+
+function machineArgs(guestDir) {
+  return ['-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(guestDir, 'Image'), '-initrd', path.join(guestDir, 'initramfs.cpio.gz'),
+    '-append', 'console=ttyS0', '-drive', `file=${path.join(guestDir, 'rootfs.ext4')},format=raw,id=hd0,if=none,readonly=on`, '-device', 'virtio-blk-device,drive=hd0'];
+}
+
+async function benchRecording(machine, tmp) {
+  const { root: notrace, sites } = buildWithoutTracepoints(tmp);
+  const rec = path.join(tmp, 'run.vtr');
+  const variants = [
+    { name: 'without tracepoints', root: notrace, args: machine },
+    { name: 'tracing off', root: REPO, args: machine },
+    { name: "-trace '*' --trace-out", root: REPO, args: [...machine, '-trace', '*', '--trace-out', rec] },
+  ];
+  const res = variants.map(() => ({ ms: [], cpu: [] }));
+  let summary = '';
+  for (let i = 0; i < REPEAT; i++) {
+    for (let k = 0; k < variants.length; k++) {
+      const j = (i + k) % variants.length;
+      const r = await runGuest(variants[j].root, variants[j].args, DD_32M);
+      res[j].ms.push(r.ms);
+      res[j].cpu.push(r.cpu);
+      if (j === 2) summary = (r.stderr.match(/vtrace: --trace-out .*/) || [''])[0].replace(rec, 'FILE.vtr');
+      fs.rmSync(rec, { force: true });
+    }
+  }
+  console.log(`boot + dd 32 MiB (${REPEAT} runs each, interleaved; medians, [min–max]; build without tracepoints: ${sites} call sites compiled out)`);
+  for (let j = 0; j < variants.length; j++) {
+    const cpu = Number.isFinite(median(res[j].cpu)) ? `   CPU ${median(res[j].cpu).toFixed(2)} s [${spread(res[j].cpu, 2)}]` : '';
+    console.log(`  ${variants[j].name.padEnd(26)} wall ${median(res[j].ms).toFixed(0).padStart(6)} ms [${spread(res[j].ms, 0)}]${cpu}`);
+  }
+  if (summary) console.log(`  ${summary}`);
+  const ratio = (a, b, key) => (median(res[a][key]) / median(res[b][key])).toFixed(3);
+  console.log(`  recording overhead (traced / off):        wall ${ratio(2, 1, 'ms')}   CPU ${ratio(2, 1, 'cpu')}   (target ≤ 1.30)`);
+  console.log(`  tracing-off overhead (off / without):     wall ${ratio(1, 0, 'ms')}   CPU ${ratio(1, 0, 'cpu')}   (target ≤ 1.02)`);
+}
+
+async function benchExport(machine, tmp) {
+  const rec = path.join(tmp, 'export.vtr');
+  const r = await runGuest(REPO, [...machine, '-trace', '*', '--trace-out', rec], DD_EXPORT);
+  const summary = (r.stderr.match(/vtrace: --trace-out .*/) || [''])[0].replace(rec, 'FILE.vtr');
+  const { openRecording } = require(path.join(REPO, 'dist/trace/vtr-reader.js'));
+  const { exportRecording } = require(path.join(REPO, 'dist/trace/export/export.js'));
+  console.log(`export of boot + ${DD_EXPORT} (${summary.replace(/^vtrace: --trace-out FILE.vtr: /, '')}), into a new file each time; medians of ${REPEAT}`);
+  for (const format of ['chrome', 'perfetto']) {
+    const out = path.join(tmp, `out.${format}`);
+    const wall = [];
+    const cpu = [];
+    let s;
+    for (let i = 0; i < REPEAT; i++) {
+      fs.rmSync(out, { force: true });
+      const recording = openRecording(rec);
+      const c0 = process.cpuUsage();
+      s = exportRecording(recording, { format, out });
+      const c = process.cpuUsage(c0);
+      recording.close();
+      wall.push(s.events / s.seconds / 1e6);
+      cpu.push(s.events / ((c.user + c.system) / 1e6) / 1e6);
+    }
+    const mb = (fs.statSync(out).size / 1e6).toFixed(0);
+    console.log(`  --format ${format.padEnd(9)} ${median(wall).toFixed(2)} M events/s [${spread(wall, 2)}]   per CPU second ${median(cpu).toFixed(2)} M   (${s.events} events → ${mb} MB; target ≥ 1)`);
+    fs.rmSync(out, { force: true });
+  }
+}
 
 async function benchTrace(guestDir) {
   if (!guestDir || !fs.existsSync(path.join(guestDir, 'Image'))) return console.log('trace: skipped (the Linux guest is not built: npm run guest:build)');
+  if (!fs.existsSync(path.join(REPO, 'dist/trace/export/export.js'))) return console.log('trace: skipped (dist/ is not built: npx tsc -p .)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-bench-trace-'));
-  const rec = path.join(tmp, 'boot.vtr');
-  const machine = ['-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(guestDir, 'Image'), '-initrd', path.join(guestDir, 'initramfs.cpio.gz'),
-    '-append', 'console=ttyS0', '-drive', `file=${path.join(guestDir, 'rootfs.ext4')},format=raw,id=hd0,if=none,readonly=on`, '-device', 'virtio-blk-device,drive=hd0'];
+  const machine = machineArgs(guestDir);
+  const which = new Set((process.env.BENCH_TRACE || 'recording,export').split(','));
   try {
-    const off = [];
-    const on = [];
-    const offCpu = [];
-    const onCpu = [];
-    let summary = '';
-    for (let i = 0; i < REPEAT; i++) {
-      const o = await runGuest(machine);
-      off.push(o.ms);
-      offCpu.push(o.cpu);
-      const r = await runGuest([...machine, '-trace', '*', '--trace-out', rec]);
-      on.push(r.ms);
-      onCpu.push(r.cpu);
-      summary = (r.stderr.match(/vtrace: --trace-out .*/) || [''])[0];
-    }
-    const a = median(off);
-    const b = median(on);
-    console.log(`${'boot + dd 32 MiB, tracing off'.padEnd(44)} ${a.toFixed(0).padStart(7)} ms`);
-    console.log(`${"boot + dd 32 MiB, -trace '*' --trace-out".padEnd(44)} ${b.toFixed(0).padStart(7)} ms   ratio ${(b / a).toFixed(2)} (target ≤ 1.30)`);
-    const ca = median(offCpu);
-    const cb = median(onCpu);
-    if (Number.isFinite(ca)) console.log(`${'  CPU time (user + sys), off / on'.padEnd(44)} ${ca.toFixed(2).padStart(7)} s / ${cb.toFixed(2)} s   ratio ${(cb / ca).toFixed(2)}`);
-    if (summary) console.log(`${''.padEnd(44)} ${summary}`);
-    const { openRecording } = require(path.join(REPO, 'dist/trace/vtr-reader.js'));
-    const { exportRecording } = require(path.join(REPO, 'dist/trace/export/export.js'));
-    for (const format of ['chrome', 'perfetto']) {
-      const rates = [];
-      let events = 0;
-      for (let i = 0; i < REPEAT; i++) {
-        const r = openRecording(rec);
-        const s = exportRecording(r, { format, out: path.join(tmp, `out.${format}`) });
-        r.close();
-        events = s.events;
-        rates.push(s.events / s.seconds);
-      }
-      console.log(`${`export --format ${format}`.padEnd(44)} ${(median(rates) / 1e6).toFixed(2).padStart(7)} M events/s (${events} events; target ≥ 1)`);
-    }
+    if (which.has('recording')) await benchRecording(machine, tmp);
+    if (which.has('export')) await benchExport(machine, tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-module.exports = { benchTrace };
+module.exports = { benchTrace, buildWithoutTracepoints };
 
 if (require.main === module) {
   const dir = process.env.VTRACE_GUEST_DIR || require('node:child_process').spawnSync('bash', [path.join(REPO, 'guest/linux/build.sh'), '--print-dir'], { encoding: 'utf8' }).stdout.trim();

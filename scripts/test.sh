@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite as CI runs it. Ensures the host packages and the cached Linux guest
-# (guest/linux/build.sh; rebuilt only when its recipe changes), compiles, then runs vitest.
+# `npm test`: the whole suite as CI runs it. Ensures the host packages, the cached Linux guest
+# (guest/linux/build.sh; rebuilt only when its recipe changes) and the default guest's ELF,
+# compiles, then runs vitest.
 # Extra arguments go to vitest (e.g. `npm test -- test/cli`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,11 @@ if [ -z "${VTRACE_GUEST_DIR:-}" ] && [ -f guest/linux/build.sh ]; then
     VTRACE_GUEST_DIR=
   }
   export VTRACE_GUEST_DIR
+fi
+# The default guest's ELF (symbols for backtraces, plugins and the loader tests) is built, not
+# committed: guest/default/build/ (the committed default.bin is left as it is).
+if command -v riscv64-linux-gnu-gcc >/dev/null; then
+  bash guest/default/build.sh -o guest/default/build >/dev/null || echo "test: building the default guest's ELF failed" >&2
 fi
 npx tsc -p tsconfig.json
 exec npx vitest run "$@"

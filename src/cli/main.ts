@@ -40,6 +40,9 @@ QEMU options understood:
   -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN   -msg timestamp=on
   --trace-out FILE.vtr   record enabled events (all, without -trace) for vtrace strace/export
   --trace-buffer SIZE    per-thread recording buffer (default 4M)
+  --plugin PATH[,key=value...]   load a plugin (repeatable, as QEMU's -plugin): a .js file or a
+                         bundled one: biolatency biosnoop blktrace hotblocks syscount execlog;
+                         outfile=FILE sends its output to FILE (docs/plugins.md)
   -s   -S   -gdb tcp:[HOST]:PORT|unix:PATH|none   (guest gdb stub; -s = tcp:127.0.0.1:1234)
 With no -kernel, vtrace boots its embedded default guest on a scratch disk it creates.
 Console: Ctrl-A x quits, Ctrl-A h shows the escape keys (as QEMU's -nographic).
@@ -133,7 +136,8 @@ Commands: run, continue [N], stepi, next-event [PATTERN], Ctrl-C; print/p[/x] PA
 x/FMT GPA; info qtree|block|blockstats|iothreads|coroutines|threads|registers|breakpoints|watchpoints|program;
 watch/rwatch/awatch PATH [if COND]; catch syscall [NAME...] [if COND]; break/tbreak TRACEPOINT
 [if COND]; delete/disable/enable [N...], ignore N COUNT, condition N COND, commands N ... end;
-bt [-three], frame N, up, down; trace-event NAME on|off; help. docs/walkthroughs/ has examples.`,
+bt [-three], frame N, up, down; trace-event NAME on|off; help; info plugins and the commands of
+--plugin plugins (docs/plugins.md). docs/walkthroughs/ has examples.`,
     )
     .action(async (args: string[]) => {
       process.exitCode = await debugCommand(args);

@@ -14,6 +14,7 @@ import {
   TraceOptionError,
   type TraceOptions,
 } from '../trace/cli-options';
+import { parsePluginOption, PluginArgError, type PluginSpec } from '../plugin/args';
 
 export class CliError extends Error {}
 
@@ -55,6 +56,8 @@ export interface MachineOptions {
   notes: string[];
   /** -trace, -D, -d trace:, -msg timestamp= (src/trace/cli-options.ts). */
   trace: TraceOptions;
+  /** --plugin PATH[,key=value...], in order (src/plugin/args.ts). */
+  plugins: PluginSpec[];
 }
 
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
@@ -219,6 +222,14 @@ const withArg: Record<string, Handler> = {
   'trace-buffer'(value, o) {
     traceOpt(`--trace-buffer ${value}`, () => parseTraceBufferOption(value, o.trace));
   },
+  plugin(value, o) {
+    try {
+      o.plugins.push(parsePluginOption(value));
+    } catch (e) {
+      if (e instanceof PluginArgError) throw new CliError(`--plugin ${value}: ${e.message}`);
+      throw e;
+    }
+  },
   accel(value, o) {
     const kv = parseKeyValues(value, 'accel');
     if (kv.get('accel') !== 'tcg') throw new CliError(`-accel ${value}: vtrace is an interpreter; only tcg is accepted`);
@@ -347,6 +358,7 @@ export function defaultMachineOptions(): MachineOptions {
     ignored: [],
     notes: [],
     trace: defaultTraceOptions(),
+    plugins: [],
   };
 }
 

@@ -93,9 +93,13 @@ function info(c: DebugConsole, cmd: ParsedCommand): string {
       if (out === undefined) throw new ConsoleError(`Undefined info command: "${topicWord}".  Try "help info".`);
       return out;
     }
-    default:
+    default: {
       if (matches.length > 1) throw new ConsoleError(`Ambiguous info command "${topicWord}": ${matches.join(', ')}.`);
+      // Topics the machine's console registered (src/system/debug-commands.ts), e.g. `info plugins`.
+      const out = matches.length === 0 ? c.builtinExec(`info ${topicWord} ${rest.join(' ')}`.trim()) : undefined;
+      if (out !== undefined) return out;
       throw new ConsoleError(`Undefined info command: "${topicWord}".  Try "help info".`);
+    }
   }
 }
 

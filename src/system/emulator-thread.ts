@@ -19,6 +19,7 @@ import { installDebugTarget } from './debug-target';
 import { builtinCommands, ConsoleCommands } from './debug-commands';
 import { cpu_disable_ticks, cpu_enable_ticks } from '../util/qemu-timer';
 import { ConsoleHost } from '../debug/host';
+import { PluginHost } from '../plugin/host';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
@@ -41,6 +42,14 @@ function main(): void {
   // -trace/-D/--trace-out: enabled before the machine exists, so setup-time events are seen too.
   const t = data.options.trace;
   const tracing: TracingSession | null = traceSessionNeeded(t) ? startTracing(t) : null;
+  // --plugin (src/plugin/host.ts): installed before the machine, so they see it come up; a bad
+  // plugin argument ends the run here, with one line.
+  const plugins = data.options.plugins.length > 0 ? new PluginHost({ send: (text) => post({ type: 'warning', text }) }) : null;
+  const badPluginArg = plugins?.load(data.options.plugins) ?? null;
+  if (badPluginArg !== null) {
+    post({ type: 'error', message: badPluginArg });
+    return;
+  }
   // The debug console (src/debug/host.ts); under `vtrace debug` the drives wait for its `run`.
   const dc = new ConsoleHost(data.options);
   let machine;
@@ -86,6 +95,7 @@ function main(): void {
   builtinCommands(commands, m);
   commands.install(debug);
   dc.install(debug, m, commands);
+  plugins?.attach(m, commands, debug, { machineTraced: tracing !== null });
   debug.register('quit', () => {
     quit = true;
     if (debug.stopped !== null) debug.resume({ kind: 'continue' });
@@ -94,6 +104,7 @@ function main(): void {
   debug.onStop.push(() => {
     flush();
     if (tracing !== null) tracing.flush();
+    plugins?.poll();
     clock.pause?.();
     cpu_disable_ticks();
   });
@@ -107,6 +118,7 @@ function main(): void {
       m.pollInput();
       flush();
       if (tracing !== null) tracing.flush();
+      plugins?.poll();
       for (let m = receiveMessageOnPort(data.control); m !== undefined; m = receiveMessageOnPort(data.control)) {
         const msg = m.message as ControlMessage;
         if (msg.type === 'quit') quit = true;
@@ -160,6 +172,7 @@ function main(): void {
   // through qemu_cleanup, which flushes and closes every drive (before the recording ends, so it
   // sees the closes).
   if (exit.kind !== 'poweroff') for (const w of qemu_cleanup()) post({ type: 'warning', text: w + '\n' });
+  plugins?.exit(); // the plugins' reports, after the drives closed
   if (tracing !== null) tracing.close();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;
   post({

@@ -34,6 +34,16 @@ export function argKinds(argTypes: readonly string[]): TraceArgKind[] {
   return argTypes.map((t) => argKind(t) ?? 'int');
 }
 
+/** Argument kinds as small integers for the hot paths (the recorder, RecordView, the exporters). */
+export const K_INT = 0;
+export const K_PTR = 1;
+export const K_BOOL = 2;
+export const K_STR = 3;
+
+export function kindCodes(kinds: readonly TraceArgKind[]): Uint8Array {
+  return Uint8Array.from(kinds, (k) => (k === 'string' ? K_STR : k === 'bool' ? K_BOOL : k === 'ptr' ? K_PTR : K_INT));
+}
+
 function toInt(v: FormatValue): number | bigint {
   if (typeof v === 'number' || typeof v === 'bigint') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -46,8 +56,7 @@ function toInt(v: FormatValue): number | bigint {
 
 /**
  * Append one record to `w` (which must be positioned where the record starts). Returns the record's
- * total length in bytes. The length prefix is written last, in place (reserved as 3 bytes when the
- * body may exceed 127 bytes, so records up to 2 MiB need no move).
+ * total length in bytes.
  */
 export function encodeRecord(
   w: ByteWriter,
@@ -58,11 +67,55 @@ export function encodeRecord(
   args: readonly FormatValue[],
 ): number {
   const start = w.pos;
-  w.ensure(4);
-  w.pos += 4; // room for the length varint (up to 4 bytes: < 2^28)
-  const body = w.pos;
-  w.u64(ns);
-  w.uvarint(tpId);
+  const at = encodeEvent(w, tpId, kindCodes(kinds), ns, corr, args);
+  if (at !== start) {
+    w.buf.copyWithin(start, at, w.pos);
+    w.pos -= at - start;
+  }
+  return w.pos - start;
+}
+
+/**
+ * The recorder's hot path: one record into `w` after w.pos, with one bounds reservation, then
+ * plain stores (small integers and ASCII strings without a library call). The body goes 4 bytes
+ * past w.pos and its length varint right before it, so nothing moves: the record is
+ * [returned offset, w.pos), and it starts 0 to 3 bytes after the old w.pos.
+ */
+export function encodeEvent(
+  w: ByteWriter,
+  tpId: number,
+  kinds: Uint8Array,
+  ns: number,
+  corr: RecordedCorrelation | null,
+  args: readonly FormatValue[],
+): number {
+  const n = kinds.length;
+  let bound = 4 + 8 + 5 + 1 + 5 * 10 + n * 10;
+  for (let i = 0; i < n; i++) {
+    const v = args[i];
+    if (kinds[i] === K_STR) bound += typeof v === 'string' ? 5 + 3 * v.length : 32;
+  }
+  w.ensure(bound);
+  let b = w.buf;
+  const body = w.pos + 4;
+  let p = body;
+  const hi = Math.floor(ns / 4294967296);
+  const lo = ns - hi * 4294967296;
+  b[p] = lo;
+  b[p + 1] = lo >>> 8;
+  b[p + 2] = lo >>> 16;
+  b[p + 3] = lo >>> 24;
+  b[p + 4] = hi;
+  b[p + 5] = hi >>> 8;
+  b[p + 6] = hi >>> 16;
+  b[p + 7] = hi >>> 24;
+  p += 8;
+  let t = tpId;
+  while (t >= 0x80) {
+    b[p++] = (t & 0x7f) | 0x80;
+    t >>>= 7;
+  }
+  b[p++] = t;
   let mask = 0;
   if (corr !== null) {
     if (corr.req !== undefined) mask |= 1;
@@ -71,44 +124,78 @@ export function encodeRecord(
     if (corr.head !== undefined) mask |= 8;
     if (corr.fd !== undefined) mask |= 16;
   }
-  w.u8(mask);
+  b[p++] = mask;
   if (mask !== 0) {
-    if (mask & 1) w.svarint(corr!.req!);
-    if (mask & 2) w.svarint(corr!.co!);
-    if (mask & 4) w.svarint(corr!.job!);
-    if (mask & 8) w.svarint(corr!.head!);
-    if (mask & 16) w.svarint(corr!.fd!);
+    const c = corr!;
+    if (mask & 1) p = putSvarint(w, p, c.req!);
+    if (mask & 2) p = putSvarint(w, p, c.co!);
+    if (mask & 4) p = putSvarint(w, p, c.job!);
+    if (mask & 8) p = putSvarint(w, p, c.head!);
+    if (mask & 16) p = putSvarint(w, p, c.fd!);
   }
-  for (let i = 0; i < kinds.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = args[i];
-    switch (kinds[i]) {
-      case 'string':
-        w.str(v === null || v === undefined ? null : String(v));
-        break;
-      case 'bool':
-        w.u8(v ? 1 : 0);
-        break;
-      default:
-        w.svarint(toInt(v));
+    const k = kinds[i];
+    if (k === K_STR) {
+      if (v === null || v === undefined) b[p++] = 0;
+      else p = putString(w, p, typeof v === 'string' ? v : String(v));
+      b = w.buf;
+    } else if (k === K_BOOL) b[p++] = v ? 1 : 0;
+    else if (typeof v === 'number' && (v | 0) === v) {
+      let z = ((v << 1) ^ (v >> 31)) >>> 0;
+      while (z >= 0x80) {
+        b[p++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      b[p++] = z;
+    } else {
+      p = putSvarint(w, p, toInt(v));
+      b = w.buf;
     }
   }
-  // Write the length in the 4 reserved bytes, then close the gap left by a shorter varint.
-  const len = w.pos - body;
+  const len = p - body;
   if (len >= 1 << 28) throw new RangeError(`trace record of ${len} bytes is too large`);
   const lenBytes = len < 0x80 ? 1 : len < 0x4000 ? 2 : len < 0x200000 ? 3 : 4;
-  const b = w.buf;
   const at = body - lenBytes;
-  let n = len;
+  let m = len;
   for (let i = 0; i < lenBytes - 1; i++) {
-    b[at + i] = (n & 0x7f) | 0x80;
-    n >>>= 7;
+    b[at + i] = (m & 0x7f) | 0x80;
+    m >>>= 7;
   }
-  b[at + lenBytes - 1] = n;
-  if (at !== start) {
-    b.copyWithin(start, at, w.pos);
-    w.pos -= at - start;
+  b[at + lenBytes - 1] = m;
+  w.pos = p;
+  return at;
+}
+
+/** A zigzag varint at `p` of w.buf (room reserved); returns the end. */
+function putSvarint(w: ByteWriter, p: number, v: number | bigint): number {
+  w.pos = p;
+  w.svarint(v);
+  return w.pos;
+}
+
+/** A string (uvarint byteLength+1, UTF-8) at `p` of w.buf (room reserved: 5 + 3 per UTF-16 unit). */
+function putString(w: ByteWriter, p: number, s: string): number {
+  const n = s.length;
+  if (n < 0x7f) {
+    const b = w.buf;
+    const at = p;
+    p++;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[p++] = c;
+    }
+    if (i === n) {
+      b[at] = n + 1;
+      return p;
+    }
+    p = at;
   }
-  return w.pos - start;
+  w.pos = p;
+  w.str(s);
+  return w.pos;
 }
 
 /** A decoded record (see RecEvent in vtr-reader.ts for the user-facing form). */
@@ -159,223 +246,6 @@ export function decodeRecord(r: ByteReader, kindsOf: (tpId: number) => readonly 
   r.end = outer;
   r.pos = end;
   return { ns, tpId, corr, args };
-}
-
-/** Argument kinds as small integers for the hot paths (RecordView, the exporters). */
-export const K_INT = 0;
-export const K_PTR = 1;
-export const K_BOOL = 2;
-export const K_STR = 3;
-
-export function kindCodes(kinds: readonly TraceArgKind[]): Uint8Array {
-  return Uint8Array.from(kinds, (k) => (k === 'string' ? K_STR : k === 'bool' ? K_BOOL : k === 'ptr' ? K_PTR : K_INT));
-}
-
-const TWO32 = 4294967296;
-const textDecoder = new TextDecoder('utf-8', { fatal: false });
-
-/**
- * One record decoded in place, for readers that must not allocate per event (the exporters):
- * `parse` finds the fields of the record at a position of a chunk buffer — time, tracepoint,
- * correlation ids, and the byte offset of every argument — without decoding the arguments.
- * Accessors decode an argument on demand; strings can be copied as UTF-8 bytes (strStart/strLen).
- * The view is reused: its contents are valid until the next parse. Malformed records throw
- * VarintError (as decodeRecord).
- */
-export class RecordView {
-  buf: Uint8Array = new Uint8Array(0);
-  ns = 0;
-  tpId = 0;
-  /** Correlation mask (CORR_BITS order) and the ids whose bit is set. */
-  mask = 0;
-  readonly corr = new Float64Array(5);
-  /** Argument kinds of this record's tracepoint (K_*), and each argument's byte offset. */
-  kinds: Uint8Array = new Uint8Array(0);
-  nargs = 0;
-  argAt = new Int32Array(16);
-  /** Byte offset just past the record. */
-  next = 0;
-  /** Set by num(): the last integer read did not fit 7 varint bytes. */
-  wide = false;
-
-  /** Parse the record at `pos` (< end) of `buf`; `kindsOf` gives the recording's kind codes. */
-  parse(buf: Uint8Array, pos: number, end: number, kindsOf: readonly (Uint8Array | undefined)[]): void {
-    this.buf = buf;
-    let p = pos;
-    let len = 0;
-    let shift = 0;
-    for (;;) {
-      if (p >= end || shift > 21) throw new VarintError('record runs past the end of its chunk');
-      const c = buf[p++];
-      len += (c & 0x7f) * 2 ** shift;
-      if (c < 0x80) break;
-      shift += 7;
-    }
-    const stop = p + len;
-    if (stop > end || len < 10) throw new VarintError('record runs past the end of its chunk');
-    this.next = stop;
-    this.ns = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 16777216 + (buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16)) * TWO32 + buf[p + 7] * 72057594037927936;
-    p += 8;
-    let tp = buf[p++];
-    if (tp >= 0x80) {
-      tp &= 0x7f;
-      shift = 7;
-      for (;;) {
-        if (p >= stop || shift > 28) throw new VarintError('length or index out of range');
-        const c = buf[p++];
-        tp += (c & 0x7f) * 2 ** shift;
-        if (c < 0x80) break;
-        shift += 7;
-      }
-    }
-    const kinds = kindsOf[tp];
-    if (kinds === undefined) throw new VarintError(`tracepoint index ${tp} is not in the recording's catalog`);
-    this.tpId = tp;
-    this.kinds = kinds;
-    if (p >= stop) throw new VarintError('record runs past the end of its chunk');
-    const mask = buf[p++];
-    this.mask = mask;
-    if (mask !== 0) {
-      for (let i = 0; i < 5; i++) {
-        if ((mask & (1 << i)) === 0) continue;
-        this.corr[i] = this.svarintAt(p, stop);
-        p = this.next;
-      }
-      this.next = stop;
-    }
-    const n = kinds.length;
-    if (n > this.argAt.length) this.argAt = new Int32Array(n * 2);
-    const at = this.argAt;
-    for (let i = 0; i < n; i++) {
-      at[i] = p;
-      const k = kinds[i];
-      if (k === K_BOOL) p++;
-      else if (k === K_STR) {
-        let sl = 0;
-        shift = 0;
-        for (;;) {
-          if (p >= stop || shift > 28) throw new VarintError('string runs past the end of its chunk');
-          const c = buf[p++];
-          sl += (c & 0x7f) * 2 ** shift;
-          if (c < 0x80) break;
-          shift += 7;
-        }
-        if (sl > 0) p += sl - 1;
-      } else {
-        let b = 0;
-        while (p < stop && buf[p++] >= 0x80 && ++b < 10);
-      }
-      if (p > stop) throw new VarintError('record runs past the end of its chunk');
-    }
-    this.nargs = n;
-  }
-
-  /** The zigzag varint at `p` as a number (lossy beyond 2^53); sets `next` past it. */
-  private svarintAt(p: number, stop: number): number {
-    const buf = this.buf;
-    let z = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (p >= stop) throw new VarintError('varint runs past the end of its chunk');
-      const c = buf[p++];
-      z += (c & 0x7f) * mul;
-      if (c < 0x80) {
-        this.next = p;
-        return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      }
-      mul *= 128;
-    }
-    throw new VarintError('varint longer than 10 bytes');
-  }
-
-  /**
-   * An integer argument as a number; sets `wide` when its varint is longer than 7 bytes (then
-   * the number may be inexact beyond 2^53: int() gives it exactly).
-   */
-  num(i: number): number {
-    const buf = this.buf;
-    let p = this.argAt[i];
-    const c0 = buf[p];
-    if (c0 < 0x80) {
-      this.wide = false;
-      return c0 & 1 ? -((c0 + 1) >>> 1) : c0 >>> 1;
-    }
-    let z = 0;
-    let mul = 1;
-    let k = 0;
-    for (; k < 10; k++) {
-      const c = buf[p++];
-      z += (c & 0x7f) * mul;
-      if (c < 0x80) break;
-      mul *= 128;
-    }
-    this.wide = k >= 7;
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-
-  /** An integer argument exactly: a number while safe, else a bigint (as decodeRecord). */
-  int(i: number): number | bigint {
-    const n = this.num(i);
-    if (!this.wide) return n;
-    return new ByteReader(this.buf, this.argAt[i], this.next).svarint();
-  }
-
-  bool(i: number): boolean {
-    return this.buf[this.argAt[i]] !== 0;
-  }
-
-  /** String argument: byte offset of its UTF-8, and its length (-1: NULL). */
-  strStart(i: number): number {
-    let p = this.argAt[i];
-    while (this.buf[p] >= 0x80) p++;
-    return p + 1;
-  }
-
-  strLen(i: number): number {
-    const buf = this.buf;
-    let p = this.argAt[i];
-    let n = 0;
-    let shift = 0;
-    for (;;) {
-      const c = buf[p++];
-      n += (c & 0x7f) * 2 ** shift;
-      if (c < 0x80) break;
-      shift += 7;
-    }
-    return n - 1;
-  }
-
-  str(i: number): string | null {
-    const len = this.strLen(i);
-    if (len < 0) return null;
-    const buf = this.buf;
-    const start = this.strStart(i);
-    if (len <= 32) {
-      let s = '';
-      for (let p = start; p < start + len; p++) {
-        const c = buf[p];
-        if (c >= 0x80) return textDecoder.decode(buf.subarray(start, start + len));
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return textDecoder.decode(buf.subarray(start, start + len));
-  }
-
-  /** Argument `i` as decodeRecord gives it. */
-  value(i: number): FormatValue {
-    const k = this.kinds[i];
-    return k === K_STR ? this.str(i) : k === K_BOOL ? this.bool(i) : this.int(i);
-  }
-
-  /** The correlation ids as an object (null when none), as decodeRecord gives them. */
-  correlation(): RecordedCorrelation | null {
-    const mask = this.mask;
-    if (mask === 0) return null;
-    const c: RecordedCorrelation = {};
-    for (let i = 0; i < 5; i++) if (mask & (1 << i)) c[CORR_BITS[i]] = this.corr[i];
-    return c;
-  }
 }
 
 /** Time of the record at `pos` without decoding it (the writer's chunk bounds). Returns [ns, nextPos]. */

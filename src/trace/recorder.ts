@@ -10,18 +10,19 @@
  * BroadcastChannel: {ring, tid, name, kind}. The writer subscribed before the link was published
  * (recording.ts waits for it), so no registration is missed.
  *
- * Cost per event: one encode into a reused buffer, one copy into the ring, one Atomics.store.
+ * Cost per event: one encode into a reused buffer, one copy into the ring, one Atomics.store; no
+ * object is made (tracepoint.ts hands the record sink the event's parts).
  * Correlation ids the event does not carry are filled from the thread's ambient state
  * (ambient.ts: the running coroutine, its request, the pool job a worker runs).
  */
 import { BroadcastChannel, getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { addTraceSink, type AnyTracepoint, type TraceEvent } from './tracepoint';
+import { setRecordSink, type AnyTracepoint, type Correlation } from './tracepoint';
 import { createRingBuffer, RingProducer } from './ring';
 import { ByteWriter } from './varint';
-import { argKinds, encodeRecord, type RecordedCorrelation } from './event-codec';
+import { argKinds, encodeEvent, kindCodes, type RecordedCorrelation } from './event-codec';
 import { ambientCorrelation } from './ambient';
 import { gettid, threadName } from '../host/thread-id';
-import type { TraceArgKind } from './parse';
+import type { FormatValue } from './format';
 
 /** Shared with every thread of the process (structured-cloned; the SharedArrayBuffer stays shared). */
 export interface RecorderLink {
@@ -88,17 +89,16 @@ export function startThreadRecorder(link: RecorderLink, kind: ThreadKind, name =
   bc.close();
 
   const w = new ByteWriter(64 * 1024);
-  const kindsCache: (readonly TraceArgKind[] | undefined)[] = [];
+  const kindsCache: (Uint8Array | undefined)[] = [];
   const corrScratch: RecordedCorrelation = {};
-  const sink = (ev: TraceEvent, tp: AnyTracepoint): void => {
+  const sink = (tp: AnyTracepoint, args: readonly FormatValue[], corr: Correlation | null, ns: number): void => {
     let kinds = kindsCache[tp.id];
-    if (kinds === undefined) kindsCache[tp.id] = kinds = argKinds(tp.info.argTypes);
-    w.reset();
-    const corr = ambientCorrelation(ev.corr, corrScratch);
-    const len = encodeRecord(w, tp.id, kinds, Number(ev.ns), corr, ev.args);
-    producer.push(w.buf, len);
+    if (kinds === undefined) kindsCache[tp.id] = kinds = kindCodes(argKinds(tp.info.argTypes));
+    w.pos = 0;
+    const at = encodeEvent(w, tp.id, kinds, ns, ambientCorrelation(corr, corrScratch), args);
+    producer.push(w.buf, w.pos - at, at);
   };
-  const remove = addTraceSink(sink);
+  const remove = setRecordSink(sink);
   const rec: ThreadRecorder = {
     producer,
     lost: () => Atomics.load(producer.hdr, 2) >>> 0,

@@ -46,6 +46,8 @@ export class RingProducer {
   readonly cap: number;
   private readonly mask: number;
   private w: number;
+  /** READ as last seen: reread only when the ring looks full or a quarter full. */
+  private r: number;
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -56,25 +58,38 @@ export class RingProducer {
     this.cap = this.data.length;
     this.mask = this.cap - 1;
     this.w = Atomics.load(this.hdr, R_WRITE) >>> 0;
+    this.r = Atomics.load(this.hdr, R_READ) >>> 0;
   }
 
-  /** Append one record; false (and counted as lost) when it does not fit. */
-  push(rec: Uint8Array, len: number): boolean {
-    const r = Atomics.load(this.hdr, R_READ) >>> 0;
-    const used = (this.w - r) >>> 0;
+  /** Append one record (`len` bytes of `rec` from `off`); false (and counted as lost) when it does not fit. */
+  push(rec: Uint8Array, len: number, off = 0): boolean {
+    let used = (this.w - this.r) >>> 0;
     if (used + len > this.cap) {
-      Atomics.add(this.hdr, R_LOST, 1);
-      if (len > this.hdr[R_LOST_MAX]) this.hdr[R_LOST_MAX] = len;
-      this.requestDrain();
-      return false;
+      // The consumer may have moved on since READ was last read: look again before dropping.
+      this.r = Atomics.load(this.hdr, R_READ) >>> 0;
+      used = (this.w - this.r) >>> 0;
+      if (used + len > this.cap) {
+        Atomics.add(this.hdr, R_LOST, 1);
+        if (len > this.hdr[R_LOST_MAX]) this.hdr[R_LOST_MAX] = len;
+        this.requestDrain();
+        return false;
+      }
     }
     const at = this.w & this.mask;
-    const first = Math.min(len, this.cap - at);
-    this.data.set(first === len ? rec.subarray(0, len) : rec.subarray(0, first), at);
-    if (first < len) this.data.set(rec.subarray(first, len), 0);
+    const data = this.data;
+    if (len <= 256 && at + len <= this.cap) {
+      for (let i = 0; i < len; i++) data[at + i] = rec[off + i];
+    } else {
+      const first = Math.min(len, this.cap - at);
+      data.set(rec.subarray(off, off + first), at);
+      if (first < len) data.set(rec.subarray(off + first, off + len), 0);
+    }
     this.w = (this.w + len) >>> 0;
     Atomics.store(this.hdr, R_WRITE, this.w | 0);
-    if (used + len > this.cap >>> 2) this.requestDrain();
+    if (used + len > this.cap >>> 2) {
+      this.r = Atomics.load(this.hdr, R_READ) >>> 0;
+      if (((this.w - this.r) >>> 0) > this.cap >>> 2) this.requestDrain();
+    }
     return true;
   }
 

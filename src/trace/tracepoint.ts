@@ -8,9 +8,10 @@
  *   if (virtio_blk_rw_complete.on) virtio_blk_rw_complete.emit(vdev, req, ret);
  *
  * `emit` stamps the event (host monotonic ns, thread name and Linux tid) and hands it to this
- * thread's sinks (the log backend, a recorder...). Module state is per JS thread: each thread
- * enables its own tracepoints and has its own sinks. Sinks run synchronously on the emitting
- * thread; they must not throw (a throwing sink is removed and reported once).
+ * thread's sinks: the record sink (a recording, without an event object) and the others (the log
+ * backend, the debugger, plugins). Module state is per JS thread: each thread enables its own
+ * tracepoints and has its own sinks. Sinks run synchronously on the emitting thread; they must not
+ * throw (a throwing sink is removed and reported once).
  */
 import { gettid, threadName } from '../host/thread-id';
 import type { FormatValue } from './format';
@@ -46,6 +47,13 @@ export interface TraceEvent {
 
 export type TraceSink = (ev: TraceEvent, tp: AnyTracepoint) => void;
 
+/**
+ * The recorder's sink (recorder.ts): called first, with the event's parts instead of a TraceEvent,
+ * so a thread that only records allocates no event object and no bigint per event. `ns` is the
+ * host monotonic time in ns (a number: exact below 2^53 ns, 104 days). Same rules as TraceSink.
+ */
+export type RecordSink = (tp: AnyTracepoint, args: readonly FormatValue[], corr: Correlation | null, ns: number) => void;
+
 export interface TracepointInfo {
   name: string;
   argNames: readonly string[];
@@ -57,6 +65,7 @@ export interface TracepointInfo {
 }
 
 const sinks: TraceSink[] = [];
+let recordSink: RecordSink | null = null;
 
 export class Tracepoint<A extends readonly FormatValue[]> {
   /** Enabled? Read by call sites before computing arguments. */
@@ -85,6 +94,15 @@ export class Tracepoint<A extends readonly FormatValue[]> {
 export type AnyTracepoint = Tracepoint<any>;
 
 function dispatch(tp: AnyTracepoint, args: readonly FormatValue[], corr: Correlation | null, ns?: bigint): void {
+  const rs = recordSink;
+  if (rs !== null) {
+    try {
+      rs(tp, args, corr, ns === undefined ? Number(process.hrtime.bigint()) : Number(ns));
+    } catch (e) {
+      recordSink = null;
+      process.emitWarning(`vtrace: trace sink removed after it threw: ${String(e)}`);
+    }
+  }
   if (sinks.length === 0) return;
   const ev: TraceEvent = { name: tp.info.name, id: tp.id, ns: ns ?? process.hrtime.bigint(), thread: threadName(), tid: gettid(), args, corr };
   for (let i = 0; i < sinks.length; i++) {
@@ -97,6 +115,14 @@ function dispatch(tp: AnyTracepoint, args: readonly FormatValue[], corr: Correla
       process.emitWarning(`vtrace: trace sink removed after it threw: ${String(e)}`);
     }
   }
+}
+
+/** Set (or with null clear) this thread's record sink; returns a remover that clears it if still set. */
+export function setRecordSink(sink: RecordSink | null): () => void {
+  recordSink = sink;
+  return () => {
+    if (recordSink === sink) recordSink = null;
+  };
 }
 
 /** Add a sink for this thread's events; returns its remover. */

@@ -70,7 +70,8 @@ export class ByteWriter {
   /** Zigzag varint of any integer value (number or bigint; non-integers are truncated, NaN is 0). */
   svarint(v: number | bigint): void {
     if (typeof v === 'number') {
-      if (Number.isSafeInteger(v)) {
+      // Zigzag doubles the magnitude: exact as a number only below 2^52.
+      if (Number.isSafeInteger(v) && v < 4503599627370496 && v > -4503599627370496) {
         this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
         return;
       }

@@ -13,7 +13,7 @@
  * A malformed record throws VtrError naming the chunk's byte offset.
  */
 import * as fs from 'node:fs';
-import { RecordView } from './event-codec';
+import { RecordView } from './record-view';
 import { VarintError } from './varint';
 import { CHUNK_HEADER, EVTS_HEADER, type VtrThread } from './vtr-format';
 

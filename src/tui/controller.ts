@@ -175,7 +175,7 @@ export class Controller {
         return;
       }
       default:
-        if (/^[1-6]$/.test(k)) {
+        if (/^[1-7]$/.test(k)) {
           const id = PANE_IDS[Number(k) - 1];
           this.m.panes[id].visible = !this.m.panes[id].visible;
           if (!this.m.panes[id].visible && this.m.focus === id) this.cycleFocus(1);

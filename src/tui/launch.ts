@@ -34,6 +34,8 @@ import { loadInk, type Ink } from './ink';
 import { App } from './ui/app';
 import { ControlServer } from '../dash/control-server';
 import { RenderLoop } from './render-loop';
+import { computeLayout } from './ui/layout';
+import { PluginPaneFeed } from '../plugin/tui-pane';
 
 /** Events the TUI needs when the user's -trace patterns would not record them. */
 export const TUI_TRACE_SPECS = ['backtrace_*', 'vcpu_run_*', 'virtio_mmio_write_offset', 'virtqueue_pop', 'virtio_notify', 'virtio_blk_*', 'coroutine_create', 'qemu_*coroutine*', 'thread_pool_*', 'worker_thread_*', 'syscall_*', 'aio_dispatch_handler', 'aio_bh_call'];
@@ -78,6 +80,9 @@ export class LiveFrontEnd {
   private readonly onResize = () => this.model.touch(true);
   private readonly onData = (chunk: string) => this.controller?.input(chunk);
   private controller: Controller | null = null;
+  /** --plugin was given: the plugins pane (7) is shown and fed (src/plugin/tui-pane.ts). */
+  private hasPlugins = false;
+  private pluginFeed: PluginPaneFeed | null = null;
 
   private constructor(
     readonly ownsConsole: boolean,
@@ -101,6 +106,7 @@ export class LiveFrontEnd {
     }
     if (o.trace.specs.some((s) => s.enable)) for (const p of TUI_TRACE_SPECS) o.trace.specs.push({ pattern: p, enable: true });
     const live = new LiveFrontEnd(tui, o.trace.traceOut, tmp, fe);
+    live.hasPlugins = o.plugins.length > 0;
     live.model.source = tmp === undefined ? `recording ${o.trace.traceOut}` : 'live';
     if (tui) live.ink = await loadInk();
     if (fe.controlSocket !== undefined) live.server = await ControlServer.listen(fe.controlSocket, live.model);
@@ -128,6 +134,14 @@ export class LiveFrontEnd {
     );
     if (this.server !== null) this.server.start();
     if (!this.ownsConsole) return;
+    if (this.hasPlugins) {
+      this.model.panes.plugins.visible = true;
+      this.pluginFeed = new PluginPaneFeed(emu.debug, () => this.pluginPaneSize(), (p) => {
+        this.model.pluginPanes = p;
+        this.model.touch();
+      });
+      this.pluginFeed.start();
+    }
     this.controller = new Controller(this.model, this.vm, () => this.quit());
     this.screen = new Screen();
     this.screen.enter();
@@ -144,6 +158,14 @@ export class LiveFrontEnd {
     return React.createElement(App, { model: this.model, cols: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24, frame: this.frame });
   }
 
+  /** The plugins pane's inner size in the current layout. */
+  private pluginPaneSize(): { width: number; height: number } {
+    const cols = process.stdout.columns ?? 80;
+    const layout = computeLayout(cols, process.stdout.rows ?? 24, this.model.panes, this.model.stream.selected() !== null || this.model.debugOutput !== null);
+    const r = layout.panes.find((p) => p.id === 'plugins');
+    return r === undefined ? { width: Math.max(20, cols - 2), height: 10 } : { width: Math.max(1, r.width - 2), height: Math.max(1, r.height - 2) };
+  }
+
   private draw(): void {
     if (this.instance === null) return;
     this.frame++;
@@ -158,6 +180,7 @@ export class LiveFrontEnd {
   }
 
   private teardownScreen(): void {
+    this.pluginFeed?.close();
     this.loop?.stop();
     this.loop = null;
     process.stdin.off('data', this.onData);

@@ -121,6 +121,31 @@ describe('recording and reading back', () => {
     r.close();
   });
 
+  test('scan(): the same events as events(), decoded in place; time and name filters skip before decoding', async () => {
+    const file = path.join(tmp, 'scan.vtr');
+    await recordSome(file, 300, 7);
+    const r = openRecording(file);
+    const evs = [...r.events()];
+    const c = r.scan();
+    let i = 0;
+    while (c.next()) {
+      const e = evs[i++];
+      expect([c.view.ns, c.thread.index, r.header.catalog[c.view.tpId].name, c.view.correlation()]).toEqual([e.ns, e.thread.index, e.name, e.corr]);
+      expect(Array.from({ length: c.view.nargs }, (_, k) => c.view.value(k))).toEqual(e.args);
+    }
+    expect(i).toBe(evs.length);
+    const from = evs[100].ns;
+    const to = evs[900].ns;
+    const only = (n: string) => n === 'worker_thread_job_begin';
+    const want = evs.filter((e) => e.ns >= from && e.ns <= to && only(e.name));
+    const got: number[] = [];
+    const f = r.scan({ fromNs: from, toNs: to, names: only });
+    while (f.next()) got.push(f.view.ns);
+    expect(got).toEqual(want.map((e) => e.ns));
+    expect([...r.events({ fromNs: from, toNs: to, names: only })].map((e) => e.ns)).toEqual(got);
+    r.close();
+  });
+
   test('a thread that outruns the writer loses events, counted per thread in LOST chunks and the summary', async () => {
     const file = path.join(tmp, 'lost.vtr');
     const summary = await recordSome(file, 2000); // 2000 × 3 KB into a 256 KB ring, no pause

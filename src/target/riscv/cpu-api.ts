@@ -51,6 +51,29 @@ export interface Watchpoint {
   type: 'write' | 'read' | 'access';
 }
 
+/**
+ * Instrumentation for plugins (src/plugin/tb.ts builds QEMU-style translation blocks and callbacks
+ * on it; src/target/riscv/exec-hooks.ts runs it). Zero cost unless set: with `setExecHooks(null)`,
+ * the default, run() and step() are the plain interpreter with its compiled blocks (one null check
+ * per call). With hooks set, the hart executes one instruction per interpreter entry, compiles
+ * nothing new, and calls:
+ *  - `insn(hart, pc, paddr)` before each instruction that is about to execute — not when an
+ *    interrupt is taken instead, not when its fetch faults, not at a breakpoint that stops. `pc` is
+ *    the virtual pc as a signed double (an address ≥ 2^63 is negative), `paddr` its physical address.
+ *  - `mem(hart, vaddr, paddr, size, kind)` for each data access once translated (and past any
+ *    watchpoint), before it is performed: loads and stores (FP too), LR (kind 1), SC (2), AMOs (3);
+ *    kind 1 read, 2 write, 3 read-modify-write. `vaddr` as `pc` above. A page-crossing access is
+ *    reported once per page, with that page's part. While `mem` is set, data accesses do not use
+ *    the fast TLB path (setExecHooks flushes it).
+ * Hooks run on the machine's thread inside run(); they must not throw. They may read the hart
+ * through this API (registers, readVirt), change nothing, and may call setExecHooks (the change
+ * applies from the next instruction).
+ */
+export interface ExecHooks {
+  insn: ((hart: RiscvHart, pc: number, paddr: number) => void) | null;
+  mem: ((hart: RiscvHart, vaddr: number, paddr: number, size: number, kind: number) => void) | null;
+}
+
 /** What the board, run loop and debuggers use. Implemented by src/target/riscv/cpu.ts. */
 export interface RiscvHart {
   readonly hartId: number;
@@ -67,6 +90,8 @@ export interface RiscvHart {
   requestStop(): void;
   /** Instructions retired so far (minstret). */
   readonly instret: number;
+  /** Install (or with null remove) the instrumentation hooks (ExecHooks above). */
+  setExecHooks(hooks: ExecHooks | null): void;
 
   // ---- board side ----
   /**

@@ -37,7 +37,7 @@
  */
 
 import type { AddressSpace } from '../../system/memory';
-import type { EcallHandler, RiscvHart, StopReason, Watchpoint } from './cpu-api';
+import type { EcallHandler, ExecHooks, RiscvHart, StopReason, Watchpoint } from './cpu-api';
 import { Priv } from './cpu-api';
 import { CodeCache, codeCacheFor, type CodeCacheClient } from './code-cache';
 import { Mstatus, Access } from './cpu-bits';
@@ -45,6 +45,7 @@ import { DataTlb, FetchTlb, MmuIdx } from './tlb';
 import { pairToBigInt, setBigInt } from './int64';
 import { CsrSlot, csr_read, csr_write } from './csr';
 import { cpu_exec } from './exec';
+import { cpu_exec_hooked, exec_hooks_changed } from './exec-hooks';
 import { Ev, FarPc, STOP_STEPPED, STOP_WFI } from './events';
 import { get_physical_address } from './mmu';
 import type { FpState } from './fpu';
@@ -177,6 +178,8 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   wpResumePc = NaN;
 
   ecallHandler: EcallHandler | null = null;
+  /** Plugin instrumentation (cpu-api.ts ExecHooks, exec-hooks.ts); null: the normal path. */
+  execHooks: ExecHooks | null = null;
   halted = false;
 
   constructor(opts: RiscvCpuOptions) {
@@ -216,7 +219,7 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
       if ((this.mip & this.mie) === 0) return STOP_WFI;
       this.wfiWaiting = false;
     }
-    return cpu_exec(this, budget, false);
+    return this.execHooks === null ? cpu_exec(this, budget, false) : cpu_exec_hooked(this, budget, false);
   }
 
   step(): StopReason {
@@ -225,8 +228,17 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
       if ((this.mip & this.mie) === 0) return STOP_WFI;
       this.wfiWaiting = false;
     }
-    const r = cpu_exec(this, 1, true);
+    const r = this.execHooks === null ? cpu_exec(this, 1, true) : cpu_exec_hooked(this, 1, true);
     return r.kind === 'budget' || r.kind === 'wfi' ? STOP_STEPPED : r;
+  }
+
+  setExecHooks(hooks: ExecHooks | null): void {
+    this.execHooks = hooks;
+    exec_hooks_changed(this, hooks);
+    // With a mem hook every access must reach tlb_fill_data: nothing stays in the fast TLBs.
+    this.rtlb.flushAll();
+    this.wtlb.flushAll();
+    this.events |= Ev.CTX;
   }
 
   requestStop(): void {

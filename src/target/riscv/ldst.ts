@@ -61,6 +61,8 @@ function check_watchpoints(cpu: RiscvCpu, lo: number, hi: number, size: number, 
  * riscv_cpu_tlb_fill for data accesses: translate (lo, hi) at the data privilege, raise the page
  * fault on failure, check watchpoints, and enter plain RAM pages into the fast TLBs. Returns the
  * physical address, or -1 when the access must not proceed (exception raised or watchpoint stop).
+ * A plugin mem hook (cpu-api.ts ExecHooks.mem) sees the access here, and then nothing enters the
+ * fast TLBs, so the next access comes here too.
  */
 export function tlb_fill_data(cpu: RiscvCpu, lo: number, hi: number, access: Access, size: number, watch: number): number {
   const pa = get_physical_address(cpu, lo, hi, access, cpu.dataPriv, false);
@@ -73,8 +75,15 @@ export function tlb_fill_data(cpu: RiscvCpu, lo: number, hi: number, access: Acc
     const pg = Math.floor((hi * TWO32 + (lo >>> 0)) / 4096);
     if (cpu.wpPages.has(pg) || cpu.wpPages.has(Math.floor((hi * TWO32 + (lo >>> 0) + size - 1) / 4096))) {
       if (check_watchpoints(cpu, lo, hi, size, watch)) return -1;
+      const hooks = cpu.execHooks;
+      if (hooks !== null && hooks.mem !== null) hooks.mem(cpu, hi * TWO32 + (lo >>> 0), pa, size, watch);
       return pa; // watched pages never enter the fast TLBs
     }
+  }
+  const hooks = cpu.execHooks;
+  if (hooks !== null && hooks.mem !== null) {
+    hooks.mem(cpu, hi * TWO32 + (lo >>> 0), pa, size, watch);
+    return pa; // plugins see every access: none takes the fast path
   }
   const ramOff = pa - cpu.ramBase;
   if (ramOff >= 0 && ramOff < cpu.ramSize) {

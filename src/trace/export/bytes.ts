@@ -1,15 +1,235 @@
 /**
- * A growable byte buffer with the primitives the exporters write with: raw bytes, ASCII, decimal
- * integers, JSON strings, and the varints / fixed64 of protocol buffers
- * (https://protobuf.dev/programming-guides/encoding/). No per-call allocation on the hot paths.
+ * Byte output for the exporters: a growable buffer (Bytes) and the primitives they write with —
+ * raw bytes, decimal integers, µs times, hex, JSON strings, protobuf varints and fixed64
+ * (https://protobuf.dev/programming-guides/encoding/).
  *
- * Contract: `pos` is the write position; `buf` may be replaced when it grows (re-read it after any
- * write). Numbers given to the integer writers are integers (safe integers unless stated).
+ * The primitives are free functions `put*(b, p, ...) → p'`: they write at `p` without bounds
+ * checks and return the position after what they wrote, so an encoder can reserve room once per
+ * record (Bytes.ensure with an upper bound) and then write with local variables only. The bounds
+ * each needs are given with it. Numbers given to the integer writers are integers (safe integers
+ * unless stated). Bytes' own methods check bounds themselves (for the rare, unbounded cases).
  */
 
 const textEncoder = new TextEncoder();
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const TWO32 = 4294967296;
+
+/** `src` (any length). */
+export function putBytes(b: Uint8Array, p: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n < 32) {
+    for (let i = 0; i < n; i++) b[p + i] = src[i];
+  } else b.set(src, p);
+  return p + n;
+}
+
+/** Decimal digits of a non-negative integer (≤ 16 bytes up to 2^53). */
+export function putUint(b: Uint8Array, p: number, v: number): number {
+  if (v >= 1e9) {
+    const hi = Math.floor(v / 1e9);
+    p = putUint(b, p, hi);
+    return putDigits(b, p, v - hi * 1e9, 9);
+  }
+  let n = v | 0;
+  let len = 1;
+  for (let t = n; t >= 10; t = (t / 10) | 0) len++;
+  const end = p + len;
+  let i = end;
+  do {
+    const q = (n / 10) | 0;
+    b[--i] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return end;
+}
+
+/** Exactly `width` decimal digits of v < 10^width (zero-padded). */
+export function putDigits(b: Uint8Array, p: number, v: number, width: number): number {
+  let n = v | 0;
+  for (let i = p + width - 1; i >= p; i--) {
+    const q = (n / 10) | 0;
+    b[i] = 48 + n - q * 10;
+    n = q;
+  }
+  return p + width;
+}
+
+/** A signed safe integer in decimal (≤ 17 bytes). */
+export function putInt(b: Uint8Array, p: number, v: number): number {
+  if (v < 0) {
+    b[p++] = 45;
+    v = -v;
+  }
+  return putUint(b, p, v);
+}
+
+/** ns as µs with ns precision ("12.345", "12"), as JS prints ns / 1000 (≤ 22 bytes). */
+export function putMicros(b: Uint8Array, p: number, ns: number): number {
+  if (ns < 0) {
+    b[p++] = 45;
+    ns = -ns;
+  }
+  const us = Math.floor(ns / 1000);
+  let frac = ns - us * 1000;
+  p = putUint(b, p, us);
+  if (frac === 0) return p;
+  b[p++] = 46;
+  let width = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  return putDigits(b, p, frac, width);
+}
+
+/** Lowercase hex digits of a non-negative integer up to 2^53 (≤ 14 bytes). */
+export function putHex(b: Uint8Array, p: number, v: number): number {
+  if (v >= TWO32) {
+    const hi = Math.floor(v / TWO32);
+    p = putHex(b, p, hi);
+    const lo = v - hi * TWO32;
+    for (let s = 28; s >= 0; s -= 4) b[p++] = HEX[(lo >>> s) & 15];
+    return p;
+  }
+  let n = v >>> 0;
+  let len = 1;
+  for (let t = n >>> 4; t !== 0; t >>>= 4) len++;
+  const end = p + len;
+  let i = end;
+  do {
+    b[--i] = HEX[n & 15];
+    n >>>= 4;
+  } while (n !== 0);
+  return end;
+}
+
+const limbs = new Int32Array(5);
+
+/** Decimal digits of the unsigned 64-bit integer hi·2^32 + lo (≤ 20 bytes), without a bigint. */
+export function putU64(b: Uint8Array, p: number, hi: number, lo: number): number {
+  if (hi < 0x200000) return putUint(b, p, hi * TWO32 + lo);
+  // Long division of four 16-bit limbs by 10^4, collecting base-10^4 digits.
+  let a3 = hi >>> 16;
+  let a2 = hi & 0xffff;
+  let a1 = lo >>> 16;
+  let a0 = lo & 0xffff;
+  let n = 0;
+  while ((a3 | a2 | a1 | a0) !== 0) {
+    let cur = a3;
+    a3 = Math.floor(cur / 1e4);
+    let r = cur - a3 * 1e4;
+    cur = r * 65536 + a2;
+    a2 = Math.floor(cur / 1e4);
+    r = cur - a2 * 1e4;
+    cur = r * 65536 + a1;
+    a1 = Math.floor(cur / 1e4);
+    r = cur - a1 * 1e4;
+    cur = r * 65536 + a0;
+    a0 = Math.floor(cur / 1e4);
+    limbs[n++] = cur - a0 * 1e4;
+  }
+  p = putUint(b, p, limbs[--n]);
+  while (n > 0) p = putDigits(b, p, limbs[--n], 4);
+  return p;
+}
+
+/** Lowercase hex digits of the unsigned 64-bit integer hi·2^32 + lo (≤ 16 bytes). */
+export function putHex64(b: Uint8Array, p: number, hi: number, lo: number): number {
+  if (hi === 0) return putHex(b, p, lo);
+  p = putHex(b, p, hi);
+  for (let s = 28; s >= 0; s -= 4) b[p++] = HEX[(lo >>> s) & 15];
+  return p;
+}
+
+/** A JSON string literal of UTF-8 bytes `src[start, start+len)`: ≤ 6·len + 2 bytes. */
+export function putJsonBytes(b: Uint8Array, p: number, src: Uint8Array, start: number, len: number): number {
+  const end = start + len;
+  b[p++] = 34;
+  for (let i = start; i < end; i++) {
+    const c = src[i];
+    if (c >= 0x20 && c !== 34 && c !== 92) {
+      b[p++] = c;
+      continue;
+    }
+    b[p++] = 92;
+    if (c === 34 || c === 92) b[p++] = c;
+    else if (c === 10) b[p++] = 110;
+    else if (c === 13) b[p++] = 114;
+    else if (c === 9) b[p++] = 116;
+    else {
+      b[p++] = 117;
+      b[p++] = 48;
+      b[p++] = 48;
+      b[p++] = HEX[c >> 4];
+      b[p++] = HEX[c & 15];
+    }
+  }
+  b[p++] = 34;
+  return p;
+}
+
+/** Unsigned varint of a non-negative safe integer (≤ 8 bytes). */
+export function putVarint(b: Uint8Array, p: number, v: number): number {
+  if (v < 0x80000000) {
+    let n = v | 0;
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+    return p;
+  }
+  while (v >= 0x80) {
+    b[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  b[p++] = v;
+  return p;
+}
+
+/** An int64 varint of a safe integer (negative: ten bytes of two's complement, as protobuf). */
+export function putVarint64(b: Uint8Array, p: number, v: number): number {
+  if (v >= 0) return putVarint(b, p, v);
+  const hi = Math.floor(v / TWO32);
+  let lo = v - hi * TWO32;
+  let h = hi >>> 0;
+  for (let i = 0; i < 9; i++) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo = (lo >>> 7) | ((h & 0x7f) << 25);
+    h >>>= 7;
+  }
+  b[p++] = lo & 1;
+  return p;
+}
+
+/** A little-endian 64-bit value of a non-negative safe integer (8 bytes). */
+export function putFixed64(b: Uint8Array, p: number, v: number): number {
+  const hi = Math.floor(v / TWO32);
+  const lo = v - hi * TWO32;
+  b[p] = lo;
+  b[p + 1] = lo >>> 8;
+  b[p + 2] = lo >>> 16;
+  b[p + 3] = lo >>> 24;
+  b[p + 4] = hi;
+  b[p + 5] = hi >>> 8;
+  b[p + 6] = hi >>> 16;
+  b[p + 7] = hi >>> 24;
+  return p + 8;
+}
+
+/**
+ * Length-delimited bodies: reserve two bytes for the length, write the body, then closeLen()
+ * writes the length as a two-byte varint (a redundant form protobuf decoders accept, as
+ * Perfetto's protozero writes its own), so nothing moves — unless the body reaches 2^14 bytes,
+ * when it is moved to make room (Bytes.closeLen).
+ */
+export function closeLen2(b: Uint8Array, mark: number, end: number): boolean {
+  const len = end - mark;
+  if (len >= 0x4000) return false;
+  b[mark - 2] = (len & 0x7f) | 0x80;
+  b[mark - 1] = len >>> 7;
+  return true;
+}
 
 export class Bytes {
   buf: Uint8Array;
@@ -30,7 +250,7 @@ export class Bytes {
   }
 
   u8(v: number): void {
-    if (this.pos >= this.buf.length) this.ensure(1);
+    this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
@@ -38,7 +258,7 @@ export class Bytes {
   copy(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.ensure(n);
-    if (n < 24) {
+    if (n < 64) {
       const b = this.buf;
       let p = this.pos;
       for (let i = start; i < end; i++) b[p++] = src[i];
@@ -47,7 +267,8 @@ export class Bytes {
   }
 
   bytes(src: Uint8Array): void {
-    this.copy(src, 0, src.length);
+    this.ensure(src.length);
+    this.pos = putBytes(this.buf, this.pos, src);
   }
 
   /** A short ASCII string (constant text), byte by byte. */
@@ -64,128 +285,6 @@ export class Bytes {
   utf8(s: string): void {
     this.ensure(s.length * 3);
     this.pos += textEncoder.encodeInto(s, this.buf.subarray(this.pos)).written;
-  }
-
-  /** Decimal digits of a non-negative integer (up to 2^53). */
-  uint(v: number): void {
-    this.ensure(16);
-    if (v >= 1e9) {
-      const hi = Math.floor(v / 1e9);
-      this.uint(hi);
-      this.digits(v - hi * 1e9, 9);
-      return;
-    }
-    const b = this.buf;
-    let n = v | 0;
-    let len = 1;
-    for (let t = n; t >= 10; t = (t / 10) | 0) len++;
-    let p = this.pos + len;
-    this.pos = p;
-    do {
-      const q = (n / 10) | 0;
-      b[--p] = 48 + n - q * 10;
-      n = q;
-    } while (n > 0);
-  }
-
-  /** Exactly `width` decimal digits of v < 10^width (zero-padded). */
-  digits(v: number, width: number): void {
-    this.ensure(width);
-    const b = this.buf;
-    let n = v | 0;
-    for (let p = this.pos + width - 1; p >= this.pos; p--) {
-      const q = (n / 10) | 0;
-      b[p] = 48 + n - q * 10;
-      n = q;
-    }
-    this.pos += width;
-  }
-
-  /** A signed integer in decimal; not a safe integer → JS's own text of the number. */
-  int(v: number): void {
-    if (!Number.isSafeInteger(v)) {
-      this.utf8(Number.isFinite(v) ? String(v) : '0');
-      return;
-    }
-    if (v < 0) {
-      this.u8(45);
-      v = -v;
-    }
-    this.uint(v);
-  }
-
-  /** ns as µs with ns precision ("12.345", "12"), as JS prints ns / 1000. */
-  micros(ns: number): void {
-    if (ns < 0) {
-      this.u8(45);
-      ns = -ns;
-    }
-    const us = Math.floor(ns / 1000);
-    let frac = ns - us * 1000;
-    this.uint(us);
-    if (frac === 0) return;
-    this.u8(46);
-    let width = 3;
-    while (frac % 10 === 0) {
-      frac /= 10;
-      width--;
-    }
-    this.digits(frac, width);
-  }
-
-  /** Lowercase hex digits of a non-negative integer (up to 2^53). */
-  hex(v: number): void {
-    this.ensure(16);
-    if (v >= TWO32) {
-      const hi = Math.floor(v / TWO32);
-      this.hex(hi);
-      const lo = v - hi * TWO32;
-      for (let s = 28; s >= 0; s -= 4) this.buf[this.pos++] = HEX[(lo >>> s) & 15];
-      return;
-    }
-    let n = v >>> 0;
-    let len = 1;
-    for (let t = n >>> 4; t !== 0; t >>>= 4) len++;
-    const b = this.buf;
-    let p = this.pos + len;
-    this.pos = p;
-    do {
-      b[--p] = HEX[n & 15];
-      n >>>= 4;
-    } while (n !== 0);
-  }
-
-  /** A JSON string literal from UTF-8 bytes `src[start, start+len)` (escaping " \ and controls). */
-  jsonBytes(src: Uint8Array, start: number, len: number): void {
-    this.ensure(len + 2);
-    const end = start + len;
-    let b = this.buf;
-    let p = this.pos;
-    b[p++] = 34;
-    for (let i = start; i < end; i++) {
-      const c = src[i];
-      if (c >= 0x20 && c !== 34 && c !== 92) {
-        b[p++] = c;
-        continue;
-      }
-      this.pos = p;
-      this.ensure(end - i + 8);
-      b = this.buf;
-      b[p++] = 92;
-      if (c === 34 || c === 92) b[p++] = c;
-      else if (c === 10) b[p++] = 110;
-      else if (c === 13) b[p++] = 114;
-      else if (c === 9) b[p++] = 116;
-      else {
-        b[p++] = 117;
-        b[p++] = 48;
-        b[p++] = 48;
-        b[p++] = HEX[c >> 4];
-        b[p++] = HEX[c & 15];
-      }
-    }
-    b[p++] = 34;
-    this.pos = p;
   }
 
   /** A JSON string literal of any string (JSON.stringify's text). */
@@ -207,7 +306,7 @@ export class Bytes {
     this.pos = p;
   }
 
-  /** A protobuf string/bytes field body: varint length, then the UTF-8 of `s`. */
+  /** A protobuf string field's body: varint length, then the UTF-8 of `s`. */
   protoString(s: string): void {
     const n = s.length;
     if (n < 0x80) {
@@ -230,137 +329,33 @@ export class Bytes {
       }
     }
     const u = textEncoder.encode(s);
-    this.varint(u.length);
+    this.ensure(u.length + 8);
+    this.pos = putVarint(this.buf, this.pos, u.length);
     this.bytes(u);
   }
 
-  /** Start a length-delimited body expected below 128 bytes: one byte reserved (see closeShort). */
-  openShort(): number {
-    this.ensure(1);
-    this.pos += 1;
-    return this.pos;
-  }
-
-  /** End a body started by openShort: its exact varint length, moving the body if it is longer. */
-  closeShort(mark: number): void {
-    const len = this.pos - mark;
-    if (len < 0x80) {
-      this.buf[mark - 1] = len;
-      return;
-    }
-    let extra = 0;
-    for (let n = len >>> 7; n > 0; n >>>= 7) extra++;
-    this.ensure(extra);
-    const b = this.buf;
-    b.copyWithin(mark + extra, mark, this.pos);
-    let p = mark - 1;
-    let n = len;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p] = n;
-    this.pos += extra;
-  }
-
-  // --- protocol buffers ---
-
-  /** Unsigned varint of a non-negative safe integer. */
   varint(v: number): void {
     this.ensure(10);
-    const b = this.buf;
-    let p = this.pos;
-    if (v < 0x80000000) {
-      let n = v | 0;
-      while (n >= 0x80) {
-        b[p++] = (n & 0x7f) | 0x80;
-        n >>>= 7;
-      }
-      b[p++] = n;
-    } else {
-      while (v >= 0x80) {
-        b[p++] = (v % 0x80) | 0x80;
-        v = Math.floor(v / 0x80);
-      }
-      b[p++] = v;
-    }
-    this.pos = p;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
 
-  /** An int64 varint of a safe integer (negative: ten bytes of two's complement, as protobuf). */
-  varint64(v: number): void {
-    if (v >= 0) {
-      this.varint(v);
-      return;
-    }
-    const hi = Math.floor(v / TWO32);
-    let lo = v - hi * TWO32;
-    let h = hi >>> 0;
-    this.ensure(10);
-    const b = this.buf;
-    for (let i = 0; i < 9; i++) {
-      b[this.pos++] = (lo & 0x7f) | 0x80;
-      lo = (lo >>> 7) | ((h & 0x7f) << 25);
-      h >>>= 7;
-    }
-    b[this.pos++] = lo & 1;
-  }
-
-  /** A little-endian 64-bit value of a non-negative safe integer. */
-  fixed64(v: number): void {
-    this.ensure(8);
-    const hi = Math.floor(v / TWO32);
-    const lo = v - hi * TWO32;
-    const b = this.buf;
-    const p = this.pos;
-    b[p] = lo;
-    b[p + 1] = lo >>> 8;
-    b[p + 2] = lo >>> 16;
-    b[p + 3] = lo >>> 24;
-    b[p + 4] = hi;
-    b[p + 5] = hi >>> 8;
-    b[p + 6] = hi >>> 16;
-    b[p + 7] = hi >>> 24;
-    this.pos += 8;
-  }
-
-  double(v: number): void {
-    this.ensure(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).setFloat64(0, v, true);
-    this.pos += 8;
-  }
-
-  /**
-   * Start a length-delimited field's body: reserves two bytes for its length and returns the
-   * mark to give close(). Lengths below 2^14 are written as a two-byte varint (a redundant
-   * encoding protobuf decoders accept, as Perfetto's protozero writes its own), so no byte moves.
-   */
+  /** Start a length-delimited body (see closeLen2); returns its mark. */
   open(): number {
     this.ensure(2);
     this.pos += 2;
     return this.pos;
   }
 
+  /** End a body started at `mark` (by open() or by hand: two bytes reserved before it). */
   close(mark: number): void {
+    if (closeLen2(this.buf, mark, this.pos)) return;
     const len = this.pos - mark;
-    if (len < 0x4000) {
-      this.buf[mark - 2] = (len & 0x7f) | 0x80;
-      this.buf[mark - 1] = len >>> 7;
-      return;
-    }
     let extra = 1;
     for (let n = len >>> 21; n > 0; n >>>= 7) extra++;
     this.ensure(extra);
     const b = this.buf;
     b.copyWithin(mark + extra, mark, this.pos);
-    let p = mark - 2;
-    let n = len;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p] = n;
-    this.pos += extra;
+    this.pos = putVarint(b, mark - 2, len) + (this.pos - mark);
   }
 }
 

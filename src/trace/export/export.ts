@@ -15,6 +15,7 @@ import { OrderWindow } from './records';
 import { TimelineBuilder } from './timeline';
 import { ChromeJsonEncoder } from './chrome';
 import { PerfettoEncoder } from './perfetto';
+import { OutFile } from './out-file';
 
 export type ExportFormat = 'chrome' | 'perfetto';
 
@@ -24,6 +25,9 @@ export interface ExportOptions {
   fromNs?: number;
   toNs?: number;
   filters?: TraceSpec[];
+  /** The order window (records.ts OrderWindow): how far back flows may bind, and its size cap. */
+  windowNs?: number;
+  windowItems?: number;
 }
 
 export interface ExportStats {
@@ -57,11 +61,12 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
   const toNs = o.toNs !== undefined ? base + o.toNs : undefined;
   const fd = fs.openSync(o.out, 'w');
   const processName = `vtrace (pid ${rec.header.pid})`;
+  const file = new OutFile(fd);
   try {
     const catalog = rec.header.catalog;
     const enc =
       o.format === 'chrome'
-        ? new ChromeJsonEncoder(fd, rec.header.pid, fromNs ?? base, catalog, {
+        ? new ChromeJsonEncoder(file, rec.header.pid, fromNs ?? base, catalog, {
             producer: rec.header.producer,
             recording: rec.path,
             created: rec.header.created,
@@ -70,8 +75,8 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
             complete: rec.end.complete,
             lostEvents: rec.lost.total,
           }, processName)
-        : new PerfettoEncoder(fd, rec.header.pid, catalog, processName);
-    const window = new OrderWindow(enc);
+        : new PerfettoEncoder(file, rec.header.pid, catalog, processName);
+    const window = new OrderWindow(enc, o.windowNs, o.windowItems);
     const tl = new TimelineBuilder(window, enc, catalog, rec.header.enabled);
     let last = fromNs ?? base;
     const cursor = rec.scan({ fromNs, toNs, names: nameFilter(o.filters) });
@@ -91,6 +96,7 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
       seconds: Number(process.hrtime.bigint() - t0) / 1e9,
     };
   } finally {
+    file.abort();
     fs.closeSync(fd);
   }
 }

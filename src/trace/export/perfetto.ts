@@ -17,14 +17,16 @@
  * carry an event's arguments (pointers as "0x..." strings, integers beyond 2^53 as decimal
  * strings, NULL strings as "null") and correlation ids ("corr.req"...), as the Chrome export.
  *
- * Encoding: packets and track events carry their length as a two-byte varint (bytes.ts open/close:
+ * Encoding: packets and track events carry their length as a two-byte varint (bytes.ts closeLen2:
  * a redundant form every protobuf decoder reads), so nothing is moved after it is written; a
- * tracepoint's constant bytes (name, annotation names) are encoded once, on first use.
+ * tracepoint's constant bytes (name, annotation names) are encoded once, on first use; an event's
+ * values are written straight from the record's bytes after one bounds reservation.
  */
-import * as fs from 'node:fs';
-import { K_BOOL, K_PTR, K_STR, type RecordView } from '../event-codec';
+import { K_BOOL, K_PTR, K_STR } from '../event-codec';
+import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry } from '../vtr-format';
-import { Bytes, utf8 } from './bytes';
+import { Bytes, closeLen2, putBytes, putFixed64, putHex, putHex64, putU64, putVarint, putVarint64, utf8 } from './bytes';
+import type { OutFile } from './out-file';
 import { FLOW_END, type Encoder, type Slice, type Track } from './records';
 
 const SEQ = 1;
@@ -34,9 +36,8 @@ const TYPE_SLICE_END = 2;
 const TYPE_INSTANT = 3;
 const TYPE_COUNTER = 4;
 const UNIT_COUNT = 2;
-const FLUSH_AT = 4 << 20;
 
-/** Field tags (field number << 3 | wire type), as varint bytes. */
+/** Field tags (field number << 3 | wire type) as bytes. */
 const T_PACKET = 0x0a;
 const T_TIMESTAMP = 0x40;
 const T_SEQ_ID = 0x50;
@@ -45,59 +46,89 @@ const T_TRACK_EVENT = 0x5a;
 const T_TYPE = 0x48;
 const T_TRACK_UUID = 0x58;
 const T_ANNOTATION = 0x22;
+const A_NAME = 0x52;
 const A_BOOL = 0x10;
 const A_INT = 0x20;
 const A_STRING = 0x32;
-const CORR_NAMES = ['corr.req', 'corr.co', 'corr.job', 'corr.head', 'corr.fd'].map(annotationName);
+const T_NAME = [0xba, 0x01];
+const T_CATEGORY = [0xb2, 0x01];
+const T_COUNTER_VALUE = [0xf0, 0x01];
+const T_FLOW_IDS = [0xf9, 0x02];
+const T_TERMINATING_FLOW_IDS = [0x81, 0x03];
+const T_TRACK_DESCRIPTOR = [0xe2, 0x03];
 
-/** `name=10` of a DebugAnnotation, encoded. */
-function annotationName(name: string): Uint8Array {
-  const b = new Bytes(16);
-  b.u8(0x52);
-  b.protoString(name);
-  return b.buf.slice(0, b.pos);
-}
-
-/** A string field, encoded: tag, length, UTF-8. */
-function stringField(tag: number[], s: string): Uint8Array {
+/** A length-delimited field, encoded: tag bytes, length, UTF-8. */
+function stringField(tag: readonly number[], s: string): Uint8Array {
   const b = new Bytes(16);
   for (const t of tag) b.u8(t);
   b.protoString(s);
   return b.buf.slice(0, b.pos);
 }
 
-const CATEGORY = {
-  event: stringField([0xb2, 0x01], 'vtrace.event'),
-  slice: stringField([0xb2, 0x01], 'vtrace'),
-  coroutine: stringField([0xb2, 0x01], 'vtrace.coroutine'),
-};
+const CORR_NAMES = ['corr.req', 'corr.co', 'corr.job', 'corr.head', 'corr.fd'].map((n) => stringField([A_NAME], n));
+const CAT_EVENT = stringField(T_CATEGORY, 'vtrace.event');
+const CAT_SLICE = stringField(T_CATEGORY, 'vtrace');
+const CAT_COROUTINE = stringField(T_CATEGORY, 'vtrace.coroutine');
+const NULL = utf8('null');
+/** Room for one annotation besides its name and string bytes. */
+const ANNOTATION_ROOM = 40;
 
 interface Template {
-  /** name=23, encoded. */
+  /** TrackEvent.name, encoded. */
   name: Uint8Array;
   /** DebugAnnotation.name per argument, encoded. */
   keys: Uint8Array[];
+  /** Bytes an instant of it takes at most, besides twice its record's size. */
+  room: number;
+}
+
+/** End the length-delimited body from `mark` (two bytes reserved before it) to `end`; returns the end. */
+function closeAt(b: Uint8Array, mark: number, end: number): number {
+  if (closeLen2(b, mark, end)) return end;
+  const len = end - mark;
+  const extra = len < 1 << 21 ? 1 : 2; // bodies stay far below 2^28
+  b.copyWithin(mark + extra, mark, end);
+  putVarint(b, mark - 2, len);
+  return end + extra;
+}
+
+/** As closeAt, for a body with one byte reserved before it (annotations: usually < 128 bytes). */
+function closeShort(b: Uint8Array, mark: number, end: number): number {
+  const len = end - mark;
+  if (len < 0x80) {
+    b[mark - 1] = len;
+    return end;
+  }
+  const extra = len < 1 << 14 ? 1 : len < 1 << 21 ? 2 : 3;
+  b.copyWithin(mark + extra, mark, end);
+  putVarint(b, mark - 1, len);
+  return end + extra;
 }
 
 export class PerfettoEncoder implements Encoder {
   readonly holdOpenSlices = false;
-  private readonly out = new Bytes(FLUSH_AT + (1 << 20));
+  private readonly out: Bytes;
   private readonly templates: (Template | undefined)[] = [];
-  private first = true;
+  private readonly extraKeys = new Map<string, Uint8Array>();
+  private readonly names = new Map<string, Uint8Array>();
   packets = 0;
 
   constructor(
-    private readonly fd: number,
+    private readonly file: OutFile,
     private readonly pid: number,
     private readonly catalog: readonly VtrCatalogEntry[],
     processName: string,
   ) {
+    this.out = file.out;
+    // The first packet clears the sequence's incremental state (SEQ_INCREMENTAL_STATE_CLEARED).
     const o = this.out;
-    const p = this.openPacket(o, 0);
-    o.varint((60 << 3) | 2);
-    const d = o.open();
-    o.u8(0x08);
-    o.varint(PROCESS_UUID);
+    o.u8(T_PACKET);
+    const p = o.open();
+    o.u8(T_SEQ_ID);
+    o.u8(SEQ);
+    o.u8(T_SEQ_FLAGS);
+    o.u8(1);
+    this.descriptorStart(o, PROCESS_UUID, null);
     o.u8(0x1a);
     const pr = o.open();
     o.u8(0x08);
@@ -105,74 +136,54 @@ export class PerfettoEncoder implements Encoder {
     o.u8(0x32);
     o.protoString(processName);
     o.close(pr);
-    o.close(d);
-    this.closePacket(o, p);
+    this.descriptorEnd(o, p);
   }
 
   private template(tpId: number): Template {
     let t = this.templates[tpId];
     if (t === undefined) {
       const c = this.catalog[tpId];
-      t = { name: stringField([0xba, 0x01], c.name), keys: c.argNames.map(annotationName) };
+      const name = stringField(T_NAME, c.name);
+      const keys = c.argNames.map((n) => stringField([A_NAME], n));
+      const room = 64 + name.length + keys.reduce((a, k) => a + k.length + ANNOTATION_ROOM, 0) + 5 * (CORR_NAMES[0].length + ANNOTATION_ROOM);
+      t = { name, keys, room };
       this.templates[tpId] = t;
     }
     return t;
   }
 
-  /** TracePacket header: timestamp (if any), the sequence, its "cleared" flag on the first. */
-  private openPacket(b: Bytes, ns: number): number {
-    b.u8(T_PACKET);
-    const m = b.open();
-    if (ns > 0) {
-      b.u8(T_TIMESTAMP);
-      b.varint(ns);
-    }
-    b.u8(T_SEQ_ID);
-    b.u8(SEQ);
-    if (this.first) {
-      b.u8(T_SEQ_FLAGS);
-      b.u8(1); // SEQ_INCREMENTAL_STATE_CLEARED
-      this.first = false;
-    }
-    return m;
-  }
-
-  private closePacket(b: Bytes, m: number): void {
-    b.close(m);
-    this.packets++;
-  }
-
-  /** Open a TrackEvent of `type` on `track` (inside an open packet); returns its mark. */
-  private openEvent(b: Bytes, track: Track, type: number): number {
-    b.u8(T_TRACK_EVENT);
-    const e = b.open();
-    b.u8(T_TYPE);
-    b.u8(type);
-    b.u8(T_TRACK_UUID);
-    b.varint(1000 + track.index);
-    return e;
-  }
-
   private flushIfFull(): void {
-    if (this.out.pos >= FLUSH_AT) this.flush();
+    this.file.flushIfFull();
   }
 
-  private flush(): void {
-    let done = 0;
-    const b = this.out.buf;
-    while (done < this.out.pos) done += fs.writeSync(this.fd, b, done, this.out.pos - done);
-    this.out.pos = 0;
+  /** In an open packet: track_descriptor { uuid, name? ... (the caller adds the rest) */
+  private descriptorStart(o: Bytes, uuid: number, name: string | null): void {
+    o.u8(T_TRACK_DESCRIPTOR[0]);
+    o.u8(T_TRACK_DESCRIPTOR[1]);
+    this.descMark = o.open();
+    o.u8(0x08);
+    o.varint(uuid);
+    if (name !== null) {
+      o.u8(0x12);
+      o.protoString(name);
+    }
+  }
+
+  private descMark = 0;
+
+  private descriptorEnd(o: Bytes, packetMark: number): void {
+    o.close(this.descMark);
+    o.close(packetMark);
+    this.packets++;
   }
 
   track(t: Track): void {
     const o = this.out;
-    const p = this.openPacket(o, 0);
-    o.varint((60 << 3) | 2);
-    const d = o.open();
-    o.u8(0x08);
-    o.varint(1000 + t.index);
-    o.u8(0x12);
-    o.protoString(t.name);
+    o.u8(T_PACKET);
+    const p = o.open();
+    o.u8(T_SEQ_ID);
+    o.u8(SEQ);
+    this.descriptorStart(o, 1000 + t.index, t.name);
     if (t.kind === 'thread') {
       o.u8(0x22);
       const th = o.open();
@@ -193,114 +204,178 @@ export class PerfettoEncoder implements Encoder {
         o.u8(UNIT_COUNT);
       }
     }
-    o.close(d);
-    this.closePacket(o, p);
+    this.descriptorEnd(o, p);
     this.flushIfFull();
   }
 
-  /** The record's arguments and correlation ids as debug annotations. */
-  args(a: Bytes, v: RecordView): void {
-    const keys = this.template(v.tpId).keys;
+  /**
+   * TracePacket { timestamp, sequence, track_event { type, track_uuid ... at `p` (room reserved):
+   * returns the end; closeEvent() closes both (their marks are kept in fields meanwhile).
+   */
+  private openEvent(b: Uint8Array, p: number, ns: number, track: Track, type: number): number {
+    b[p] = T_PACKET;
+    p += 3;
+    this.packetMark = p;
+    if (ns > 0) {
+      b[p++] = T_TIMESTAMP;
+      p = putVarint(b, p, ns);
+    }
+    b[p++] = T_SEQ_ID;
+    b[p++] = SEQ;
+    b[p] = T_TRACK_EVENT;
+    p += 3;
+    this.eventMark = p;
+    b[p++] = T_TYPE;
+    b[p++] = type;
+    b[p++] = T_TRACK_UUID;
+    return putVarint(b, p, 1000 + track.index);
+  }
+
+  private packetMark = 0;
+  private eventMark = 0;
+
+  private closeEvent(b: Uint8Array, p: number): number {
+    const pm = this.packetMark;
+    p = closeAt(b, this.eventMark, p);
+    this.packets++;
+    return closeAt(b, pm, p);
+  }
+
+  /** Debug annotations of `v`'s arguments and correlation ids at `p` (room reserved); returns the end. */
+  private putArgs(b: Uint8Array, p: number, v: RecordView, keys: readonly Uint8Array[]): number {
     const kinds = v.kinds;
-    for (let i = 0; i < v.nargs; i++) {
-      a.u8(T_ANNOTATION);
-      const m = a.openShort();
-      a.bytes(keys[i]);
+    const n = v.nargs;
+    for (let i = 0; i < n; i++) {
+      b[p] = T_ANNOTATION;
+      p += 2;
+      const m = p; // one byte reserved for the length (closeShort)
+      p = putBytes(b, p, keys[i]);
       const k = kinds[i];
       if (k === K_STR) {
-        const len = v.strLen(i);
-        a.u8(A_STRING);
-        if (len < 0) a.protoString('null');
-        else {
-          a.varint(len);
-          a.copy(v.buf, v.strStart(i), v.strStart(i) + len);
+        const at = v.strAt(i);
+        const len = v.slen;
+        b[p++] = A_STRING;
+        if (len < 0) {
+          b[p++] = NULL.length;
+          p = putBytes(b, p, NULL);
+        } else {
+          p = putVarint(b, p, len);
+          if (len < 256) for (let j = 0; j < len; j++) b[p++] = v.buf[at + j];
+          else {
+            b.set(v.buf.subarray(at, at + len), p);
+            p += len;
+          }
         }
       } else if (k === K_BOOL) {
-        a.u8(A_BOOL);
-        a.u8(v.bool(i) ? 1 : 0);
+        b[p++] = A_BOOL;
+        b[p++] = v.bool(i) ? 1 : 0;
       } else {
-        const n = v.num(i);
+        const x = v.num(i);
         if (v.wide) {
-          const x = v.int(i);
-          if (typeof x === 'number' && k !== K_PTR) {
-            a.u8(A_INT);
-            a.varint64(x);
+          // Beyond 7 varint bytes: exact from the halves (a string when not a safe integer).
+          v.parts(i);
+          if (k !== K_PTR && v.hi < 0x200000) {
+            b[p++] = A_INT;
+            p = putVarint64(b, p, (v.neg ? -1 : 1) * (v.hi * 4294967296 + v.lo));
           } else {
-            a.u8(A_STRING);
-            a.protoString(k === K_PTR ? `0x${x.toString(16)}` : String(x));
+            b[p++] = A_STRING;
+            const lm = p++;
+            if (k === K_PTR) {
+              b[p++] = 48;
+              b[p++] = 120;
+            }
+            if (v.neg) b[p++] = 45;
+            p = k === K_PTR ? putHex64(b, p, v.hi, v.lo) : putU64(b, p, v.hi, v.lo);
+            b[lm] = p - lm - 1;
           }
         } else if (k !== K_PTR) {
-          a.u8(A_INT);
-          a.varint64(n);
+          b[p++] = A_INT;
+          p = putVarint64(b, p, x);
         } else {
-          a.u8(A_STRING);
-          const lm = a.openShort();
-          a.ascii(n < 0 ? '0x-' : '0x');
-          a.hex(Math.abs(n));
-          a.closeShort(lm);
+          b[p++] = A_STRING;
+          const lm = p++;
+          b[p++] = 48;
+          b[p++] = 120;
+          if (x < 0) b[p++] = 45;
+          p = putHex(b, p, Math.abs(x));
+          b[lm] = p - lm - 1;
         }
       }
-      a.closeShort(m);
+      p = closeShort(b, m, p);
     }
     const mask = v.mask;
     for (let i = 0; i < 5; i++) {
       if ((mask & (1 << i)) === 0) continue;
-      a.u8(T_ANNOTATION);
-      const m = a.openShort();
-      a.bytes(CORR_NAMES[i]);
-      a.u8(A_INT);
-      a.varint64(v.corr[i]);
-      a.closeShort(m);
+      b[p] = T_ANNOTATION;
+      p += 2;
+      const m = p; // one byte reserved for the length (closeShort)
+      p = putBytes(b, p, CORR_NAMES[i]);
+      b[p++] = A_INT;
+      p = closeShort(b, m, putVarint64(b, p, v.corr[i]));
     }
+    return p;
+  }
+
+  args(a: Bytes, v: RecordView): void {
+    const t = this.template(v.tpId);
+    a.ensure(t.room + 2 * (v.next - v.at));
+    a.pos = this.putArgs(a.buf, a.pos, v, t.keys);
   }
 
   extra(a: Bytes, _hasArgs: boolean, key: string, v: RecordView, i: number): void {
-    a.u8(T_ANNOTATION);
-    const m = a.openShort();
-    a.u8(0x52);
-    a.protoString(key);
-    a.u8(A_STRING);
-    const len = v.strLen(i);
-    if (len < 0) a.protoString('null');
-    else {
-      a.varint(len);
-      a.copy(v.buf, v.strStart(i), v.strStart(i) + len);
+    const at = v.strAt(i);
+    const len = v.slen;
+    let k = this.extraKeys.get(key);
+    if (k === undefined) this.extraKeys.set(key, (k = stringField([A_NAME], key)));
+    a.ensure(k.length + len + 32);
+    const b = a.buf;
+    let p = a.pos;
+    b[p] = T_ANNOTATION;
+    p += 2;
+    const m = p; // one byte reserved for the length (closeShort)
+    p = putBytes(b, p, k);
+    b[p++] = A_STRING;
+    if (len < 0) {
+      b[p++] = NULL.length;
+      p = putBytes(b, p, NULL);
+    } else {
+      p = putVarint(b, p, len);
+      b.set(v.buf.subarray(at, at + len), p);
+      p += len;
     }
-    a.closeShort(m);
+    a.pos = closeShort(b, m, p);
   }
 
   instant(a: Bytes, track: Track, v: RecordView): void {
-    const p = this.openPacket(a, v.ns);
-    const e = this.openEvent(a, track, TYPE_INSTANT);
-    a.bytes(CATEGORY.event);
-    a.bytes(this.template(v.tpId).name);
-    this.args(a, v);
-    a.close(e);
-    this.closePacket(a, p);
+    const t = this.template(v.tpId);
+    a.ensure(t.room + 2 * (v.next - v.at));
+    const b = a.buf;
+    let p = this.openEvent(b, a.pos, v.ns, track, TYPE_INSTANT);
+    p = putBytes(b, putBytes(b, p, CAT_EVENT), t.name);
+    p = this.putArgs(b, p, v, t.keys);
+    a.pos = this.closeEvent(b, p);
   }
 
   counter(a: Bytes, track: Track, ns: number, value: number): void {
-    const p = this.openPacket(a, ns);
-    const e = this.openEvent(a, track, TYPE_COUNTER);
-    a.u8(0xf0);
-    a.u8(0x01);
-    a.varint64(value);
-    a.close(e);
-    this.closePacket(a, p);
+    a.ensure(64);
+    const b = a.buf;
+    let p = this.openEvent(b, a.pos, ns, track, TYPE_COUNTER);
+    b[p++] = T_COUNTER_VALUE[0];
+    b[p++] = T_COUNTER_VALUE[1];
+    a.pos = this.closeEvent(b, putVarint64(b, p, value));
   }
 
   asyncSlice(a: Bytes, begin: boolean, lane: Track, _id: number, name: string, _tid: number, ns: number, v: RecordView | null): void {
-    const p = this.openPacket(a, ns);
-    const e = this.openEvent(a, lane, begin ? TYPE_SLICE_BEGIN : TYPE_SLICE_END);
-    if (begin) {
-      a.bytes(CATEGORY.coroutine);
-      a.u8(0xba);
-      a.u8(0x01);
-      a.protoString(name);
-      if (v !== null) this.args(a, v);
+    const t = v !== null ? this.template(v.tpId) : null;
+    const nameField = begin ? stringField(T_NAME, name) : null;
+    a.ensure(64 + (nameField?.length ?? 0) + (t !== null && v !== null ? t.room + 2 * (v.next - v.at) : 0));
+    const b = a.buf;
+    let p = this.openEvent(b, a.pos, ns, lane, begin ? TYPE_SLICE_BEGIN : TYPE_SLICE_END);
+    if (nameField !== null) {
+      p = putBytes(b, putBytes(b, p, CAT_COROUTINE), nameField);
+      if (t !== null && v !== null) p = this.putArgs(b, p, v, t.keys);
     }
-    a.close(e);
-    this.closePacket(a, p);
+    a.pos = this.closeEvent(b, p);
   }
 
   writeRaw(src: Uint8Array, off: number, len: number, _count: number): void {
@@ -310,43 +385,56 @@ export class PerfettoEncoder implements Encoder {
 
   writeSlice(s: Slice, arena: Uint8Array): void {
     const o = this.out;
-    const p = this.openPacket(o, s.ns);
-    const e = this.openEvent(o, s.track, TYPE_SLICE_BEGIN);
-    o.bytes(CATEGORY.slice);
-    o.u8(0xba);
-    o.u8(0x01);
-    o.protoString(s.name);
-    if (s.argsOff >= 0) o.copy(arena, s.argsOff, s.argsOff + s.argsLen);
-    if (s.extraOff >= 0) o.copy(arena, s.extraOff, s.extraOff + s.extraLen);
     const flows = s.flows;
+    const name = this.nameField(s.name);
+    o.ensure(96 + name.length + s.argsLen + s.extraLen + (flows !== null ? flows.length * 6 : 0));
+    const b = o.buf;
+    let p = this.openEvent(b, o.pos, s.ns, s.track, TYPE_SLICE_BEGIN);
+    p = putBytes(b, putBytes(b, p, CAT_SLICE), name);
+    if (s.argsOff >= 0) {
+      b.set(arena.subarray(s.argsOff, s.argsOff + s.argsLen), p);
+      p += s.argsLen;
+    }
+    if (s.extraOff >= 0) {
+      b.set(arena.subarray(s.extraOff, s.extraOff + s.extraLen), p);
+      p += s.extraLen;
+    }
     if (flows !== null) {
       for (let i = 0; i < flows.length; i += 2) {
-        if (flows[i + 1] === FLOW_END) {
-          o.u8(0x81);
-          o.u8(0x03);
-        } else {
-          o.u8(0xf9);
-          o.u8(0x02);
-        }
-        o.fixed64(flows[i]);
+        const tag = flows[i + 1] === FLOW_END ? T_TERMINATING_FLOW_IDS : T_FLOW_IDS;
+        b[p++] = tag[0];
+        b[p++] = tag[1];
+        p = putFixed64(b, p, flows[i]);
       }
     }
-    o.close(e);
-    this.closePacket(o, p);
+    o.pos = this.closeEvent(b, p);
     s.written = s.dur >= 0 ? 1 : 2;
     this.flushIfFull();
   }
 
+  /** TrackEvent.name of a slice, encoded (cached: slices repeat a few names; coroutine ones are many). */
+  private nameField(name: string): Uint8Array {
+    let f = this.names.get(name);
+    if (f === undefined) {
+      if (this.names.size >= 4096) this.names.clear();
+      f = stringField(T_NAME, name);
+      this.names.set(name, f);
+    }
+    return f;
+  }
+
+  writesEnd(_s: Slice): boolean {
+    return true;
+  }
+
   writeSliceEnd(s: Slice, ns: number): void {
     const o = this.out;
-    const p = this.openPacket(o, ns);
-    const e = this.openEvent(o, s.track, TYPE_SLICE_END);
-    o.close(e);
-    this.closePacket(o, p);
+    o.ensure(64);
+    o.pos = this.closeEvent(o.buf, this.openEvent(o.buf, o.pos, ns, s.track, TYPE_SLICE_END));
     this.flushIfFull();
   }
 
   close(): void {
-    this.flush();
+    this.file.close();
   }
 }

@@ -16,7 +16,7 @@
  * window's records (typed arrays plus the byte arena) and the open slices.
  */
 import { Bytes } from './bytes';
-import type { RecordView } from '../event-codec';
+import type { RecordView } from '../record-view';
 
 export type TrackKind = 'thread' | 'counter' | 'async';
 
@@ -79,7 +79,9 @@ export interface Encoder {
   extra(a: Bytes, hasArgs: boolean, key: string, v: RecordView, i: number): void;
   /** Write a slice's begin (complete if s.dur >= 0) with its flows; `arena` holds its args. */
   writeSlice(s: Slice, arena: Uint8Array): void;
-  /** Write a slice's end (at `ns`), if the format needs one after how the begin was written. */
+  /** Does the slice's end write anything (given how its begin was written)? */
+  writesEnd(s: Slice): boolean;
+  /** Write a slice's end (at `ns`); called only when writesEnd(s). */
   writeSliceEnd(s: Slice, ns: number): void;
   /** Write `count` encoded records (`len` bytes at `off`) as they are. */
   writeRaw(src: Uint8Array, off: number, len: number, count: number): void;
@@ -205,6 +207,14 @@ export class OrderWindow {
       } else {
         const s = this.obj[h]!;
         if (len === BEGIN && hold && s.dur < 0) break;
+        if (len === END && !this.enc.writesEnd(s)) {
+          // Nothing to write (the slice went out complete): the run of encoded records goes on.
+          this.obj[h] = null;
+          this.head = (h + 1) & this.mask;
+          this.count--;
+          n++;
+          continue;
+        }
         if (runCount > 0) {
           this.enc.writeRaw(arena, runOff, runLen, runCount);
           runCount = 0;

@@ -24,7 +24,7 @@
  * Cost: an instant is encoded straight from the decoded record (no object per event); slices are
  * objects (records.ts Slice). Tracepoints are told apart by catalog index (a table built once).
  */
-import type { RecordView } from '../event-codec';
+import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry, VtrThread } from '../vtr-format';
 import { FLOW_END, FLOW_START, FLOW_STEP, Slice, type Encoder, type OrderWindow, type Track, type TrackKind } from './records';
 

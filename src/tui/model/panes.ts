@@ -1,8 +1,9 @@
 /**
- * The panes and their user-controlled state: shown or hidden (keys 1-6), and a weight (the share
- * of its column's height; `+`/`-` on the focused pane).
+ * The panes and their user-controlled state: shown or hidden (keys 1-7), and a weight (the share
+ * of its column's height; `+`/`-` on the focused pane). The plugins pane (7) shows the panes of
+ * --plugin plugins (src/plugin/tui-pane.ts); it starts shown only when plugins are loaded.
  */
-export const PANE_IDS = ['console', 'events', 'pipeline', 'backtrace', 'threads', 'stats'] as const;
+export const PANE_IDS = ['console', 'events', 'pipeline', 'backtrace', 'threads', 'stats', 'plugins'] as const;
 export type PaneId = (typeof PANE_IDS)[number];
 
 export const PANE_TITLES: Record<PaneId, string> = {
@@ -12,6 +13,7 @@ export const PANE_TITLES: Record<PaneId, string> = {
   backtrace: 'backtrace',
   threads: 'threads',
   stats: 'stats',
+  plugins: 'plugins',
 };
 
 export interface PaneState {
@@ -30,5 +32,6 @@ export function defaultPanes(): Record<PaneId, PaneState> {
     backtrace: { visible: true, weight: 5 },
     threads: { visible: true, weight: 4 },
     stats: { visible: true, weight: 2 },
+    plugins: { visible: false, weight: 4 },
   };
 }

@@ -20,6 +20,7 @@ import { IoStats } from './io-stats';
 import { BacktraceIndex, type BacktraceLookup } from './backtraces';
 import type { VmState } from './vm-state';
 import { defaultPanes, type PaneId, type PaneState } from './panes';
+import type { PluginPaneContent } from '../../plugin/panes';
 
 export type Mode =
   | { kind: 'normal' }
@@ -40,6 +41,8 @@ export class TuiModel {
   mode: Mode = { kind: 'normal' };
   panes: Record<PaneId, PaneState> = defaultPanes();
   focus: PaneId = 'events';
+  /** The plugins' panes as last fetched from the emulator thread (src/plugin/tui-pane.ts). */
+  pluginPanes: PluginPaneContent[] = [];
   /** Output of the last debug console command (the `:` prompt), shown in the backtrace pane's place. */
   debugOutput: { command: string; lines: string[] } | null = null;
   /** A transient line at the bottom (errors, confirmations). */

@@ -12,6 +12,7 @@ import { Pane } from './pane';
 import { fit, type Line } from './style';
 import { backtraceLines, consoleLines, eventLines, eventsTitle, pipelineLines, statsLines, threadLines } from '../views/pane-views';
 import { bottomLine, HELP_TEXT, statusLine } from '../views/status-view';
+import { pluginPaneLines } from '../../plugin/tui-pane';
 
 export interface AppProps {
   model: TuiModel;
@@ -39,6 +40,8 @@ function paneContent(m: TuiModel, r: Rect): { title: string; lines: Line[]; sele
       return { title: PANE_TITLES.threads, lines: threadLines(m, w, hgt) };
     case 'stats':
       return { title: PANE_TITLES.stats, lines: statsLines(m, w, hgt) };
+    case 'plugins':
+      return { title: PANE_TITLES.plugins, lines: pluginPaneLines(m.pluginPanes, w, hgt) };
   }
 }
 

@@ -45,7 +45,7 @@ export interface Layout {
 type Slot = PaneId[];
 
 /** Lowest priority first: what goes when rows are short. */
-const DROP_ORDER: PaneId[] = ['stats', 'threads', 'pipeline', 'backtrace', 'console', 'events'];
+const DROP_ORDER: PaneId[] = ['plugins', 'stats', 'threads', 'pipeline', 'backtrace', 'console', 'events'];
 
 function stack(slots: Slot[], panes: Record<PaneId, PaneState>, x: number, width: number, top: number, height: number, out: Rect[], dropped: PaneId[]): LayoutNode {
   const col: LayoutNode = { kind: 'col', width, height, children: [] };
@@ -89,10 +89,10 @@ export function computeLayout(cols: number, rows: number, panes: Record<PaneId, 
   if (cols >= WIDE) {
     const left = Math.floor(cols * 0.58);
     const l = stack([['console'], ['events'], ['backtrace']], eff, 0, left, top, height, out, dropped);
-    const r = stack([['pipeline'], ['threads'], ['stats']], eff, left, cols - left, top, height, out, dropped);
+    const r = stack([['pipeline'], ['threads'], ['stats'], ['plugins']], eff, left, cols - left, top, height, out, dropped);
     tree = { kind: 'row', width: cols, height, children: [l, r] };
   } else {
-    tree = stack([['console'], ['events'], ['pipeline', 'threads'], ['backtrace'], ['stats']], eff, 0, cols, top, height, out, dropped);
+    tree = stack([['console'], ['events'], ['pipeline', 'threads'], ['backtrace'], ['stats'], ['plugins']], eff, 0, cols, top, height, out, dropped);
   }
   return { cols, rows, panes: out, tree, dropped, tooSmall: false };
 }

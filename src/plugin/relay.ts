@@ -1,0 +1,121 @@
+/**
+ * Worker-side tracepoints for plugins on the emulator thread. Pool workers emit syscall_* and
+ * worker_thread_* on their own threads; plugins run on the emulator thread. The relay publishes
+ * which tracepoints to observe (worker_threads environment data, before the pool starts) and adds
+ * relay-worker.ts to the pool's modules; each worker registers a ring (ring.ts, a single-producer
+ * byte ring in a SharedArrayBuffer) over a BroadcastChannel; `drain()` — called by the plugin host
+ * once per run-loop round and at exit — takes the registrations (receiveMessageOnPort: the emulator
+ * thread never returns to its event loop while the machine runs) and decodes every ring's records
+ * into events for `deliver`.
+ *
+ * Order: per worker, in emission order; workers are drained one after the other. Events arrive at
+ * most one round late (a round is up to 100k instructions or one idle sleep).
+ *
+ * Contract: emulator thread. `start` before the thread pool exists (before the machine is built);
+ * later starts reach only workers created afterwards.
+ */
+import * as path from 'node:path';
+import { BroadcastChannel, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
+import { RingConsumer } from '../trace/ring';
+import { ByteReader } from '../trace/varint';
+import { argKinds, decodeRecord, type RecordedCorrelation } from '../trace/event-codec';
+import { allTracepoints } from '../trace/generated/tracepoints';
+import type { AnyTracepoint } from '../trace/tracepoint';
+import type { TraceArgKind } from '../trace/parse';
+import type { FormatValue } from '../trace/format';
+import { threadPoolAddModule } from '../util/thread-pool';
+
+export const RELAY_KEY = 'vtrace:plugin-relay';
+
+/** Tracepoints that fire on pool workers. */
+export const WORKER_SIDE = /^(syscall_|worker_thread_)/;
+
+export interface RelayLink {
+  channel: string;
+  /** Tracepoint names the workers observe. */
+  names: string[];
+  ringBytes: number;
+}
+
+export interface RelayRegistration {
+  ring: SharedArrayBuffer;
+  tid: number;
+  name: string;
+}
+
+export interface RelayedEvent {
+  tp: AnyTracepoint;
+  ns: number;
+  thread: string;
+  tid: number;
+  args: FormatValue[];
+  corr: RecordedCorrelation;
+}
+
+const RING_BYTES = 1024 * 1024;
+const catalog = allTracepoints as readonly AnyTracepoint[];
+
+interface Source {
+  reg: RelayRegistration;
+  ring: RingConsumer;
+  lost: number;
+}
+
+export class PluginRelay {
+  private bc: BroadcastChannel | null = null;
+  private channel = '';
+  private readonly sources: Source[] = [];
+  private readonly kinds: Array<readonly TraceArgKind[] | undefined> = [];
+  private buf = new Uint8Array(64 * 1024);
+  private names: string[] = [];
+
+  /** Relay `names` from every pool worker started from now on. */
+  start(names: readonly string[]): void {
+    const fresh = names.filter((n) => !this.names.includes(n));
+    if (fresh.length === 0) return;
+    this.names.push(...fresh);
+    if (this.bc === null) {
+      this.channel = `vtrace-plugin-relay-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      this.bc = new BroadcastChannel(this.channel);
+      this.bc.unref();
+      threadPoolAddModule(path.join(__dirname, `relay-worker${path.extname(__filename)}`));
+    }
+    setEnvironmentData(RELAY_KEY, { channel: this.channel, names: this.names, ringBytes: RING_BYTES } satisfies RelayLink);
+  }
+
+  get active(): boolean {
+    return this.bc !== null;
+  }
+
+  /** Deliver everything the workers emitted so far. */
+  drain(deliver: (ev: RelayedEvent) => void): void {
+    if (this.bc === null) return;
+    for (let m = receiveMessageOnPort(this.bc as never); m !== undefined; m = receiveMessageOnPort(this.bc as never)) {
+      const reg = m.message as RelayRegistration;
+      this.sources.push({ reg, ring: new RingConsumer(reg.ring), lost: 0 });
+    }
+    for (const s of this.sources) {
+      for (;;) {
+        const n = s.ring.peek(this.buf, this.buf.length);
+        if (n === 0) break;
+        const r = new ByteReader(this.buf, 0, n);
+        while (r.pos < n) {
+          const rec = decodeRecord(r, (id) => (this.kinds[id] ??= catalog[id] === undefined ? undefined : argKinds(catalog[id].info.argTypes)));
+          deliver({ tp: catalog[rec.tpId], ns: rec.ns, thread: s.reg.name, tid: s.reg.tid, args: rec.args, corr: rec.corr ?? {} });
+        }
+        s.ring.consume(n);
+      }
+      s.lost += s.ring.takeLost();
+    }
+  }
+
+  /** Events workers could not relay (their ring was full), by thread. */
+  lost(): Array<{ thread: string; lost: number }> {
+    return this.sources.filter((s) => s.lost > 0).map((s) => ({ thread: s.reg.name, lost: s.lost }));
+  }
+
+  close(): void {
+    this.bc?.close();
+    this.bc = null;
+  }
+}
