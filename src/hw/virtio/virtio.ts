@@ -27,7 +27,7 @@ import {
   VIRTQUEUE_MAX_SIZE,
 } from './virtio-constants';
 import { VirtIODevice, virtio_error, virtio_notify_vector, virtio_vdev_has_feature } from './virtio-device';
-import { VirtQueue, virtio_irq, type VirtIOHandleOutput } from './virtqueue';
+import { VirtQueue, virtio_irq, virtio_queue_empty, type VirtIOHandleOutput } from './virtqueue';
 import { vring_legacy_layout, vring_map_check } from './virtio-ring';
 import { virtioTraceHooks } from './trace-hooks';
 
@@ -287,7 +287,10 @@ export function virtio_device_start_ioeventfd(vdev: VirtIODevice): void {
     aio_set_event_notifier(ctx, vq.host_notifier, virtio_queue_host_notifier_read);
   }
   vdev.ioeventfd_started = true;
-  for (const vq of vdev.vq) if (vq.vring.num !== 0) event_notifier_set(vq.host_notifier);
+  // Kick the queues that already hold requests (QEMU kicks every queue; an empty one would only
+  // cost a dispatch that finds nothing, and make the first dispatch a race between this kick and
+  // the guest's first QueueNotify).
+  for (const vq of vdev.vq) if (vq.vring.num !== 0 && vq.vring.desc !== 0 && !virtio_queue_empty(vq)) event_notifier_set(vq.host_notifier);
 }
 
 /**
