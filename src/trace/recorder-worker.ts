@@ -3,13 +3,12 @@
  * to the ring registrations, tells its starter it is ready, then drains the rings every
  * `flushMs` (or sooner when a producer kicks the doorbell) until asked to finish.
  *
- * Control words (recording.ts C_*): STATE goes STARTING → READY (or FAILED with the reason in the
+ * Control words (recorder-control.ts C_*): STATE goes STARTING → READY (or FAILED with the reason in the
  * summary area) → CLOSING (set by the starter) → CLOSED (summary JSON written, file closed).
  */
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { RecordingWriter } from './recorder-writer';
-import { C_DOORBELL, type RingRegistration } from './recorder';
-import { C_STATE, RecState, writeSummary, type RecorderWorkerData } from './recording';
+import { C_DOORBELL, C_STATE, RecState, writeSummary, type RecorderWorkerData, type RingRegistration } from './recorder-control';
 
 /** Atomics.waitAsync (V8, Node ≥ 16; not in TypeScript's ES2022 lib). */
 const waitAsync = (Atomics as unknown as {

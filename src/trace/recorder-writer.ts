@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { RingConsumer } from './ring';
 import { peekRecordTime } from './event-codec';
 import { CHUNK_HEADER, EVTS_HEADER, crc32, encodeJsonChunk, type VtrEnd, type VtrLost, type VtrThread } from './vtr-format';
-import type { RingRegistration } from './recorder';
+import type { RingRegistration } from './recorder-control';
 
 /** Target chunk payload size; a chunk is cut at a record boundary at or below it. */
 export const CHUNK_TARGET = 1024 * 1024;

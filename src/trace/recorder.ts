@@ -23,30 +23,21 @@ import { argKinds, encodeEvent, kindCodes, type RecordedCorrelation } from './ev
 import { ambientCorrelation } from './ambient';
 import { gettid, threadName } from '../host/thread-id';
 import type { FormatValue } from './format';
+import { C_DOORBELL, type RingRegistration } from './recorder-control';
 
 /** Shared with every thread of the process (structured-cloned; the SharedArrayBuffer stays shared). */
 export interface RecorderLink {
   /** BroadcastChannel name for ring registrations. */
   channel: string;
-  /** Control words (recording.ts C_*); word C_DOORBELL wakes the writer. */
+  /** Control words (recorder-control.ts C_*); word C_DOORBELL wakes the writer. */
   control: SharedArrayBuffer;
   /** Ring size for each thread, bytes. */
   ringBytes: number;
 }
 
 export const ENV_KEY = 'vtrace:recorder';
-export const C_DOORBELL = 0;
 
 export type ThreadKind = 'emulator' | 'pool-worker' | 'iothread' | 'other';
-
-/** A ring registration as the writer receives it. */
-export interface RingRegistration {
-  type: 'ring';
-  ring: SharedArrayBuffer;
-  tid: number;
-  name: string;
-  kind: ThreadKind;
-}
 
 export function publishRecorderLink(link: RecorderLink | null): void {
   setEnvironmentData(ENV_KEY, link ?? undefined);

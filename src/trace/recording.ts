@@ -17,42 +17,9 @@ import { realtimeOffsetNs } from '../host/record';
 import { allTracepoints } from './generated/tracepoints';
 import type { AnyTracepoint } from './tracepoint';
 import type { WriterSummary } from './recorder-writer';
-
-/* Control words after the doorbell (recorder.ts C_DOORBELL = 0). */
-export const C_STATE = 1;
-const C_SUMMARY_LEN = 2;
-const SUMMARY_AT = 64;
-const CONTROL_BYTES = 64 * 1024;
-
-export enum RecState {
-  STARTING = 0,
-  READY = 1,
-  CLOSING = 2,
-  CLOSED = 3,
-  FAILED = 4,
-}
-
-export interface RecorderWorkerData {
-  file: string;
-  header: Uint8Array;
-  control: SharedArrayBuffer;
-  channel: string;
-  flushMs: number;
-}
+import { CONTROL_BYTES, C_DOORBELL, C_STATE, RecState, readSummary, type RecorderWorkerData } from './recorder-control';
 
 export type RecordingSummary = WriterSummary | { failed: string };
-
-export function writeSummary(control: Int32Array, s: RecordingSummary): void {
-  const bytes = Buffer.from(JSON.stringify(s), 'utf8').subarray(0, CONTROL_BYTES - SUMMARY_AT);
-  new Uint8Array(control.buffer, SUMMARY_AT, bytes.length).set(bytes);
-  Atomics.store(control, C_SUMMARY_LEN, bytes.length);
-}
-
-function readSummary(control: Int32Array): RecordingSummary | undefined {
-  const n = Atomics.load(control, C_SUMMARY_LEN);
-  if (n <= 0) return undefined;
-  return JSON.parse(Buffer.from(new Uint8Array(control.buffer, SUMMARY_AT, n)).toString('utf8')) as RecordingSummary;
-}
 
 export interface RecordingOptions {
   file: string;
@@ -117,7 +84,7 @@ export function startRecording(o: RecordingOptions): Recording {
   }
   const state = Atomics.load(control, C_STATE);
   if (state !== RecState.READY) {
-    const s = readSummary(control);
+    const s = readSummary<RecordingSummary>(control);
     void worker.terminate();
     throw new RecordingError(s && 'failed' in s ? s.failed : `the recording thread did not start${crashed ? `: ${crashed}` : ''}`);
   }
@@ -133,11 +100,11 @@ export function startRecording(o: RecordingOptions): Recording {
       self.close();
       publishRecorderLink(null);
       Atomics.store(control, C_STATE, RecState.CLOSING);
-      Atomics.add(control, 0, 1);
-      Atomics.notify(control, 0);
+      Atomics.add(control, C_DOORBELL, 1);
+      Atomics.notify(control, C_DOORBELL);
       const end = Date.now() + 60_000;
       while (Atomics.load(control, C_STATE) === RecState.CLOSING && Date.now() < end) Atomics.wait(control, C_STATE, RecState.CLOSING, 100);
-      const s = readSummary(control);
+      const s = readSummary<RecordingSummary>(control);
       if (s === undefined || 'failed' in s) {
         summary = { events: 0, lost: 0, bytes: 0, lastNs: 0, file: o.file, threads: [], error: s && 'failed' in s ? s.failed : 'the recording thread did not finish the file' };
       } else summary = s;

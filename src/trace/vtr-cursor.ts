@@ -7,9 +7,9 @@
  *   while (c.next()) use(c.view, c.thread);    // view and thread valid until the next next()
  *
  * Order: as vtr-reader.ts documents (ns, ties by thread index; a thread's own order kept).
- * Memory: one chunk buffer per recorded thread (chunks are ~1 MiB), reused. Filters are applied
- * before a record is decoded: chunks wholly outside [fromNs, toNs] are not read, and records whose
- * tracepoint fails `names` are skipped after reading their time and index only.
+ * Memory: one chunk buffer per recorded thread (chunks are ~1 MiB), reused. Filters: chunks wholly
+ * outside [fromNs, toNs] are not read; records outside it or whose tracepoint fails `names` are
+ * skipped once parsed (parsing does not decode arguments). Each record is parsed once.
  * A malformed record throws VtrError naming the chunk's byte offset.
  */
 import * as fs from 'node:fs';
@@ -46,6 +46,8 @@ class ThreadCursor {
   /** Time of the record at `pos` (the next one this thread yields). */
   ns = 0;
   chunkAt = 0;
+  /** That record, parsed (each record is parsed once, when its thread reaches it). */
+  readonly view = new RecordView();
   constructor(
     readonly thread: VtrThread,
     readonly chunks: readonly ChunkRef[],
@@ -53,7 +55,8 @@ class ThreadCursor {
 }
 
 export class EventCursor {
-  readonly view = new RecordView();
+  /** The current record (one per thread underneath: re-read it after each next()). */
+  view: RecordView = new RecordView();
   /** Thread of the record in `view`. */
   thread!: VtrThread;
   private readonly heap: ThreadCursor[] = [];
@@ -94,12 +97,8 @@ export class EventCursor {
     }
     if (heap.length === 0) return false;
     const c = heap[0];
-    try {
-      this.view.parse(c.buf, c.pos, c.end, this.kinds);
-    } catch (e) {
-      throw this.corrupt(c, e);
-    }
-    c.pos = this.view.next;
+    this.view = c.view;
+    c.pos = c.view.next;
     this.thread = c.thread;
     this.last = c;
     return true;
@@ -110,36 +109,24 @@ export class EventCursor {
     return new VtrError(`${this.path}: corrupt recording: bad event record in the chunk at byte ${c.chunkAt}: ${e.message}`);
   }
 
-  /** Move `c` to its next wanted record (reading chunks as needed); false when it has none. */
+  /** Move `c` to its next wanted record, parsed into c.view (reading chunks as needed); false when it has none. */
   private advance(c: ThreadCursor): boolean {
     const keep = this.q.keep;
+    const v = c.view;
     for (;;) {
       if (c.pos >= c.end && !this.load(c)) return false;
-      const buf = c.buf;
-      let p = c.pos;
-      let len = 0;
-      let shift = 0;
-      for (;;) {
-        if (p >= c.end || shift > 21) throw this.corrupt(c, new VarintError('record runs past the end of its chunk'));
-        const b = buf[p++];
-        len += (b & 0x7f) * 2 ** shift;
-        if (b < 0x80) break;
-        shift += 7;
+      try {
+        v.parse(c.buf, c.pos, c.end, this.kinds);
+      } catch (e) {
+        throw this.corrupt(c, e);
       }
-      if (p + len > c.end || len < 10) throw this.corrupt(c, new VarintError('record runs past the end of its chunk'));
-      const ns = buf.readUInt32LE(p) + buf.readUInt32LE(p + 4) * 4294967296;
+      const ns = v.ns;
       if (ns > this.toNs) return false;
-      let skip = ns < this.fromNs;
-      if (!skip && keep !== null) {
-        let tp = buf[p + 8];
-        if (tp >= 0x80) tp = (tp & 0x7f) | ((buf[p + 9] & 0x7f) << 7) | (buf[p + 9] >= 0x80 ? (buf[p + 10] & 0x7f) << 14 : 0);
-        skip = keep[tp] !== 1;
-      }
-      if (!skip) {
+      if (ns >= this.fromNs && (keep === null || keep[v.tpId] === 1)) {
         c.ns = ns;
         return true;
       }
-      c.pos = p + len;
+      c.pos = v.next;
     }
   }
 

@@ -264,8 +264,8 @@ function indexRecording(fd: number, path: string): Recording {
 
   function* events(q: EventQuery = {}): Generator<RecEvent> {
     const c = scan(q);
-    const v = c.view;
     while (c.next()) {
+      const v = c.view;
       const args: FormatValue[] = new Array(v.nargs);
       for (let i = 0; i < v.nargs; i++) args[i] = v.value(i);
       const info = header.catalog[v.tpId];

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import protobuf from 'protobufjs';
-import { putHex64, putJsonBytes, putMicros, putU64, putVarint64, putInt, putHex, closeLen2 } from '../../src/trace/export/bytes';
+import { putHex64, putJsonBytes, putMicros, putU64, putInt, putHex } from '../../src/trace/export/bytes';
+import { closeLen2, putVarint64 } from '../../src/trace/export/protobuf';
 import { argKinds, decodeRecord, encodeRecord, kindCodes } from '../../src/trace/event-codec';
 import { RecordView } from '../../src/trace/record-view';
 import { ByteReader, ByteWriter } from '../../src/trace/varint';

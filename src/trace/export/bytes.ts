@@ -1,14 +1,16 @@
 /**
  * Byte output for the exporters: a growable buffer (Bytes) and the primitives they write with —
- * raw bytes, decimal integers, µs times, hex, JSON strings, protobuf varints and fixed64
- * (https://protobuf.dev/programming-guides/encoding/).
+ * raw bytes, decimal integers, µs times, hex, JSON strings.
  *
- * The primitives are free functions `put*(b, p, ...) → p'`: they write at `p` without bounds
+ * (protobuf.ts has the protocol-buffers primitives.) The primitives are free functions
+ * `put*(b, p, ...) → p'`: they write at `p` without bounds
  * checks and return the position after what they wrote, so an encoder can reserve room once per
  * record (Bytes.ensure with an upper bound) and then write with local variables only. The bounds
  * each needs are given with it. Numbers given to the integer writers are integers (safe integers
  * unless stated). Bytes' own methods check bounds themselves (for the rare, unbounded cases).
  */
+
+import { closeLen2, putVarint } from './protobuf';
 
 const textEncoder = new TextEncoder();
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
@@ -23,6 +25,9 @@ export function putBytes(b: Uint8Array, p: number, src: Uint8Array): number {
   return p + n;
 }
 
+/** "00".."99" as 200 bytes: two decimal digits per division. */
+const DIGITS2 = Uint8Array.from({ length: 200 }, (_, i) => 48 + ((i & 1) === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
+
 /** Decimal digits of a non-negative integer (≤ 16 bytes up to 2^53). */
 export function putUint(b: Uint8Array, p: number, v: number): number {
   if (v >= 1e9) {
@@ -31,15 +36,20 @@ export function putUint(b: Uint8Array, p: number, v: number): number {
     return putDigits(b, p, v - hi * 1e9, 9);
   }
   let n = v | 0;
-  let len = 1;
-  for (let t = n; t >= 10; t = (t / 10) | 0) len++;
+  const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : 9;
   const end = p + len;
   let i = end;
-  do {
-    const q = (n / 10) | 0;
-    b[--i] = 48 + n - q * 10;
+  while (n >= 100) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    b[--i] = DIGITS2[r + 1];
+    b[--i] = DIGITS2[r];
     n = q;
-  } while (n > 0);
+  }
+  if (n >= 10) {
+    b[--i] = DIGITS2[(n << 1) + 1];
+    b[--i] = DIGITS2[n << 1];
+  } else b[--i] = 48 + n;
   return end;
 }
 
@@ -141,6 +151,22 @@ export function putHex64(b: Uint8Array, p: number, hi: number, lo: number): numb
   return p;
 }
 
+/**
+ * `s` as a JSON string literal when it is plain printable ASCII (no escapes needed): ≤ length + 2
+ * bytes; returns -1 (nothing written that counts) otherwise, for the caller's general path.
+ */
+export function putAsciiJson(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  b[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f || c === 34 || c === 92) return -1;
+    b[p++] = c;
+  }
+  b[p++] = 34;
+  return p;
+}
+
 /** A JSON string literal of UTF-8 bytes `src[start, start+len)`: ≤ 6·len + 2 bytes. */
 export function putJsonBytes(b: Uint8Array, p: number, src: Uint8Array, start: number, len: number): number {
   const end = start + len;
@@ -166,69 +192,6 @@ export function putJsonBytes(b: Uint8Array, p: number, src: Uint8Array, start: n
   }
   b[p++] = 34;
   return p;
-}
-
-/** Unsigned varint of a non-negative safe integer (≤ 8 bytes). */
-export function putVarint(b: Uint8Array, p: number, v: number): number {
-  if (v < 0x80000000) {
-    let n = v | 0;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p++] = n;
-    return p;
-  }
-  while (v >= 0x80) {
-    b[p++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  b[p++] = v;
-  return p;
-}
-
-/** An int64 varint of a safe integer (negative: ten bytes of two's complement, as protobuf). */
-export function putVarint64(b: Uint8Array, p: number, v: number): number {
-  if (v >= 0) return putVarint(b, p, v);
-  const hi = Math.floor(v / TWO32);
-  let lo = v - hi * TWO32;
-  let h = hi >>> 0;
-  for (let i = 0; i < 9; i++) {
-    b[p++] = (lo & 0x7f) | 0x80;
-    lo = (lo >>> 7) | ((h & 0x7f) << 25);
-    h >>>= 7;
-  }
-  b[p++] = lo & 1;
-  return p;
-}
-
-/** A little-endian 64-bit value of a non-negative safe integer (8 bytes). */
-export function putFixed64(b: Uint8Array, p: number, v: number): number {
-  const hi = Math.floor(v / TWO32);
-  const lo = v - hi * TWO32;
-  b[p] = lo;
-  b[p + 1] = lo >>> 8;
-  b[p + 2] = lo >>> 16;
-  b[p + 3] = lo >>> 24;
-  b[p + 4] = hi;
-  b[p + 5] = hi >>> 8;
-  b[p + 6] = hi >>> 16;
-  b[p + 7] = hi >>> 24;
-  return p + 8;
-}
-
-/**
- * Length-delimited bodies: reserve two bytes for the length, write the body, then closeLen()
- * writes the length as a two-byte varint (a redundant form protobuf decoders accept, as
- * Perfetto's protozero writes its own), so nothing moves — unless the body reaches 2^14 bytes,
- * when it is moved to make room (Bytes.closeLen).
- */
-export function closeLen2(b: Uint8Array, mark: number, end: number): boolean {
-  const len = end - mark;
-  if (len >= 0x4000) return false;
-  b[mark - 2] = (len & 0x7f) | 0x80;
-  b[mark - 1] = len >>> 7;
-  return true;
 }
 
 export class Bytes {
@@ -258,7 +221,7 @@ export class Bytes {
   copy(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.ensure(n);
-    if (n < 64) {
+    if (n < 256) {
       const b = this.buf;
       let p = this.pos;
       for (let i = start; i < end; i++) b[p++] = src[i];

@@ -23,7 +23,7 @@
 import { K_BOOL, K_PTR, K_STR } from '../event-codec';
 import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry } from '../vtr-format';
-import { Bytes, putBytes, putHex, putHex64, putInt, putU64, putJsonBytes, putMicros, putUint, utf8 } from './bytes';
+import { Bytes, putAsciiJson, putBytes, putHex, putHex64, putInt, putU64, putJsonBytes, putMicros, putUint, utf8 } from './bytes';
 import type { OutFile } from './out-file';
 import { FLOW_END, FLOW_START, type Encoder, type Slice, type Track } from './records';
 
@@ -42,7 +42,7 @@ const VALUE_ROOM = 28;
 interface Template {
   /** `,\n{"ph":"i",...,"name":"NAME","pid":PID,"tid":` */
   instant: Uint8Array;
-  /** `"argname":` per argument. */
+  /** `"argname":` per argument (`,"argname":` after the first). */
   keys: Uint8Array[];
   /** Bytes an event of it takes at most, besides 6 per byte of its record (escaped strings). */
   room: number;
@@ -54,7 +54,7 @@ export class ChromeJsonEncoder implements Encoder {
   private readonly templates: (Template | undefined)[] = [];
   /** Instant heads per (track, tracepoint). */
   private readonly heads: (Uint8Array | undefined)[] = [];
-  private readonly names = new Map<string, Uint8Array>();
+  private readonly names: (Uint8Array | undefined)[] = [];
   private readonly tracks: ({ pidTidTs: Uint8Array; counter: Uint8Array } | undefined)[] = [];
   private readonly pidText: Uint8Array;
   /** Trace events written (metadata included). */
@@ -79,7 +79,7 @@ export class ChromeJsonEncoder implements Encoder {
     let t = this.templates[tpId];
     if (t === undefined) {
       const c = this.catalog[tpId];
-      const keys = c.argNames.map((n) => utf8(`${JSON.stringify(n)}:`));
+      const keys = c.argNames.map((n, i) => utf8(`${i > 0 ? ',' : ''}${JSON.stringify(n)}:`));
       const instant = utf8(`,\n{"ph":"i","s":"t","cat":"vtrace.event","name":${JSON.stringify(c.name)},"pid":${this.pid},"tid":`);
       const room = instant.length + 64 + keys.reduce((a, k) => a + k.length + 1 + VALUE_ROOM, 0) + 5 * (12 + 20);
       t = { instant, keys, room };
@@ -106,8 +106,7 @@ export class ChromeJsonEncoder implements Encoder {
     const kinds = v.kinds;
     const n = v.nargs;
     for (let i = 0; i < n; i++) {
-      if (i > 0) b[p++] = 44;
-      p = putBytes(b, p, keys[i]);
+      p = putBytes(b, p, keys[i]); // `,"name":` but for the first
       const k = kinds[i];
       if (k === K_STR) {
         const at = v.strAt(i);
@@ -235,13 +234,14 @@ export class ChromeJsonEncoder implements Encoder {
   writeSlice(s: Slice, arena: Uint8Array): void {
     const o = this.out;
     const complete = s.dur >= 0;
-    const name = this.nameJson(s.name);
+    const name = this.nameJson(s);
     const t = this.trackText(s.track);
     const flows = s.flows;
-    o.ensure(name.length + t.pidTidTs.length + 96 + s.argsLen + s.extraLen + (flows !== null ? (flows.length / 2) * (FLOW_TEXT + t.pidTidTs.length) : 0));
+    o.ensure((name !== null ? name.length : 6 * s.name.length + 8) + t.pidTidTs.length + 96 + s.argsLen + s.extraLen + (flows !== null ? (flows.length / 2) * (FLOW_TEXT + t.pidTidTs.length) : 0));
     const b = o.buf;
     let p = putBytes(b, o.pos, complete ? X_HEAD : B_HEAD);
-    p = putBytes(b, putBytes(b, p, name), t.pidTidTs);
+    p = name !== null ? putBytes(b, p, name) : this.putName(b, p, s);
+    p = putBytes(b, p, t.pidTidTs);
     const tsAt = p;
     p = putMicros(b, p, s.ns - this.originNs);
     const tsEnd = p;
@@ -269,6 +269,11 @@ export class ChromeJsonEncoder implements Encoder {
     this.flushIfFull();
   }
 
+  /** An E is written only for a slice written open (known at flush): never now. */
+  endNow(_a: Bytes, _s: Slice, _ns: number): boolean {
+    return false;
+  }
+
   /** Only a slice written open (ph B) needs its E; complete (X) events carry their end. */
   writesEnd(s: Slice): boolean {
     return s.written === 2;
@@ -276,11 +281,12 @@ export class ChromeJsonEncoder implements Encoder {
 
   writeSliceEnd(s: Slice, ns: number): void {
     const o = this.out;
-    const name = this.nameJson(s.name);
+    const name = this.nameJson(s);
     const t = this.trackText(s.track);
-    o.ensure(name.length + t.pidTidTs.length + 64);
+    o.ensure((name !== null ? name.length : 6 * s.name.length + 8) + t.pidTidTs.length + 64);
     const b = o.buf;
-    let p = putBytes(b, putBytes(b, putBytes(b, o.pos, E_HEAD), name), t.pidTidTs);
+    let p = putBytes(b, o.pos, E_HEAD);
+    p = putBytes(b, name !== null ? putBytes(b, p, name) : this.putName(b, p, s), t.pidTidTs);
     p = putMicros(b, p, ns - this.originNs);
     b[p++] = 125;
     o.pos = p;
@@ -288,15 +294,18 @@ export class ChromeJsonEncoder implements Encoder {
     this.flushIfFull();
   }
 
-  /** A slice name as a JSON literal (cached: slices repeat a few names; coroutine ones are many). */
-  private nameJson(name: string): Uint8Array {
-    let j = this.names.get(name);
-    if (j === undefined) {
-      if (this.names.size >= 4096) this.names.clear();
-      j = utf8(JSON.stringify(name));
-      this.names.set(name, j);
-    }
+  /** A slice's name as a JSON literal (cached by name id: slices repeat a few names), or null: write it with putName. */
+  private nameJson(s: Slice): Uint8Array | null {
+    if (s.nameId < 0) return null;
+    let j = this.names[s.nameId];
+    if (j === undefined) this.names[s.nameId] = j = utf8(JSON.stringify(s.name));
     return j;
+  }
+
+  /** The name of a slice without a cached literal, at `p` (room reserved: 3 per UTF-16 unit + 8). */
+  private putName(b: Uint8Array, p: number, s: Slice): number {
+    const end = putAsciiJson(b, p, s.name);
+    return end >= 0 ? end : putBytes(b, p, utf8(JSON.stringify(s.name)));
   }
 
   /** Constant text of a track's events: `,"pid":P,"tid":T,"ts":`, and a counter's head. */

@@ -80,10 +80,9 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
     const tl = new TimelineBuilder(window, enc, catalog, rec.header.enabled);
     let last = fromNs ?? base;
     const cursor = rec.scan({ fromNs, toNs, names: nameFilter(o.filters) });
-    const view = cursor.view;
     while (cursor.next()) {
-      tl.feed(view, cursor.thread);
-      last = view.ns;
+      tl.feed(cursor.view, cursor.thread);
+      last = cursor.view.ns;
     }
     tl.finish(toNs !== undefined ? Math.min(toNs, Math.max(last, fromNs ?? base)) : last);
     window.flushAll();

@@ -65,11 +65,12 @@ export class OutFile {
   }
 
   /** Write what `out` holds (at once, or by the helper) and start a fresh buffer. */
-  flush(): void {
+  flush(last = false): void {
     const o = this.out;
     if (o.pos === 0) return;
     this.flushes++;
-    if (this.worker === null && this.flushes > 1) this.startHelper();
+    // The helper pays off from the second full buffer on (not for the tail at close).
+    if (this.worker === null && this.flushes > 1 && !last) this.startHelper();
     const ctl = this.ctl;
     if (ctl === null || o.buf !== this.slots[this.slot]) {
       this.drain();
@@ -91,7 +92,7 @@ export class OutFile {
 
   /** Write everything, stop the helper; throws the first write error. */
   close(): void {
-    this.flush();
+    this.flush(true);
     this.drain();
     if (this.ctl !== null) {
       Atomics.store(this.ctl, this.slot, QUIT);

@@ -17,15 +17,16 @@
  * carry an event's arguments (pointers as "0x..." strings, integers beyond 2^53 as decimal
  * strings, NULL strings as "null") and correlation ids ("corr.req"...), as the Chrome export.
  *
- * Encoding: packets and track events carry their length as a two-byte varint (bytes.ts closeLen2:
+ * Encoding: packets and track events carry their length as a two-byte varint (protobuf.ts closeLen2:
  * a redundant form every protobuf decoder reads), so nothing is moved after it is written; a
  * tracepoint's constant bytes (name, annotation names) are encoded once, on first use; an event's
  * values are written straight from the record's bytes after one bounds reservation.
  */
-import { K_BOOL, K_PTR, K_STR } from '../event-codec';
 import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry } from '../vtr-format';
-import { Bytes, closeLen2, putBytes, putFixed64, putHex, putHex64, putU64, putVarint, putVarint64, utf8 } from './bytes';
+import { Bytes, putBytes } from './bytes';
+import { closeAt, closeShort, putFixed64, putVarint, putVarint64, stringField } from './protobuf';
+import { A_NAME, A_STRING, ANNOTATION_ROOM, CORR_NAMES, NULL, putAnnotations, T_ANNOTATION } from './annotations';
 import type { OutFile } from './out-file';
 import { FLOW_END, type Encoder, type Slice, type Track } from './records';
 
@@ -45,11 +46,6 @@ const T_SEQ_FLAGS = 0x68;
 const T_TRACK_EVENT = 0x5a;
 const T_TYPE = 0x48;
 const T_TRACK_UUID = 0x58;
-const T_ANNOTATION = 0x22;
-const A_NAME = 0x52;
-const A_BOOL = 0x10;
-const A_INT = 0x20;
-const A_STRING = 0x32;
 const T_NAME = [0xba, 0x01];
 const T_CATEGORY = [0xb2, 0x01];
 const T_COUNTER_VALUE = [0xf0, 0x01];
@@ -57,21 +53,9 @@ const T_FLOW_IDS = [0xf9, 0x02];
 const T_TERMINATING_FLOW_IDS = [0x81, 0x03];
 const T_TRACK_DESCRIPTOR = [0xe2, 0x03];
 
-/** A length-delimited field, encoded: tag bytes, length, UTF-8. */
-function stringField(tag: readonly number[], s: string): Uint8Array {
-  const b = new Bytes(16);
-  for (const t of tag) b.u8(t);
-  b.protoString(s);
-  return b.buf.slice(0, b.pos);
-}
-
-const CORR_NAMES = ['corr.req', 'corr.co', 'corr.job', 'corr.head', 'corr.fd'].map((n) => stringField([A_NAME], n));
 const CAT_EVENT = stringField(T_CATEGORY, 'vtrace.event');
 const CAT_SLICE = stringField(T_CATEGORY, 'vtrace');
 const CAT_COROUTINE = stringField(T_CATEGORY, 'vtrace.coroutine');
-const NULL = utf8('null');
-/** Room for one annotation besides its name and string bytes. */
-const ANNOTATION_ROOM = 40;
 
 interface Template {
   /** TrackEvent.name, encoded. */
@@ -82,35 +66,12 @@ interface Template {
   room: number;
 }
 
-/** End the length-delimited body from `mark` (two bytes reserved before it) to `end`; returns the end. */
-function closeAt(b: Uint8Array, mark: number, end: number): number {
-  if (closeLen2(b, mark, end)) return end;
-  const len = end - mark;
-  const extra = len < 1 << 21 ? 1 : 2; // bodies stay far below 2^28
-  b.copyWithin(mark + extra, mark, end);
-  putVarint(b, mark - 2, len);
-  return end + extra;
-}
-
-/** As closeAt, for a body with one byte reserved before it (annotations: usually < 128 bytes). */
-function closeShort(b: Uint8Array, mark: number, end: number): number {
-  const len = end - mark;
-  if (len < 0x80) {
-    b[mark - 1] = len;
-    return end;
-  }
-  const extra = len < 1 << 14 ? 1 : len < 1 << 21 ? 2 : 3;
-  b.copyWithin(mark + extra, mark, end);
-  putVarint(b, mark - 1, len);
-  return end + extra;
-}
-
 export class PerfettoEncoder implements Encoder {
   readonly holdOpenSlices = false;
   private readonly out: Bytes;
   private readonly templates: (Template | undefined)[] = [];
   private readonly extraKeys = new Map<string, Uint8Array>();
-  private readonly names = new Map<string, Uint8Array>();
+  private readonly names: (Uint8Array | undefined)[] = [];
   packets = 0;
 
   constructor(
@@ -241,85 +202,10 @@ export class PerfettoEncoder implements Encoder {
     return closeAt(b, pm, p);
   }
 
-  /** Debug annotations of `v`'s arguments and correlation ids at `p` (room reserved); returns the end. */
-  private putArgs(b: Uint8Array, p: number, v: RecordView, keys: readonly Uint8Array[]): number {
-    const kinds = v.kinds;
-    const n = v.nargs;
-    for (let i = 0; i < n; i++) {
-      b[p] = T_ANNOTATION;
-      p += 2;
-      const m = p; // one byte reserved for the length (closeShort)
-      p = putBytes(b, p, keys[i]);
-      const k = kinds[i];
-      if (k === K_STR) {
-        const at = v.strAt(i);
-        const len = v.slen;
-        b[p++] = A_STRING;
-        if (len < 0) {
-          b[p++] = NULL.length;
-          p = putBytes(b, p, NULL);
-        } else {
-          p = putVarint(b, p, len);
-          if (len < 256) for (let j = 0; j < len; j++) b[p++] = v.buf[at + j];
-          else {
-            b.set(v.buf.subarray(at, at + len), p);
-            p += len;
-          }
-        }
-      } else if (k === K_BOOL) {
-        b[p++] = A_BOOL;
-        b[p++] = v.bool(i) ? 1 : 0;
-      } else {
-        const x = v.num(i);
-        if (v.wide) {
-          // Beyond 7 varint bytes: exact from the halves (a string when not a safe integer).
-          v.parts(i);
-          if (k !== K_PTR && v.hi < 0x200000) {
-            b[p++] = A_INT;
-            p = putVarint64(b, p, (v.neg ? -1 : 1) * (v.hi * 4294967296 + v.lo));
-          } else {
-            b[p++] = A_STRING;
-            const lm = p++;
-            if (k === K_PTR) {
-              b[p++] = 48;
-              b[p++] = 120;
-            }
-            if (v.neg) b[p++] = 45;
-            p = k === K_PTR ? putHex64(b, p, v.hi, v.lo) : putU64(b, p, v.hi, v.lo);
-            b[lm] = p - lm - 1;
-          }
-        } else if (k !== K_PTR) {
-          b[p++] = A_INT;
-          p = putVarint64(b, p, x);
-        } else {
-          b[p++] = A_STRING;
-          const lm = p++;
-          b[p++] = 48;
-          b[p++] = 120;
-          if (x < 0) b[p++] = 45;
-          p = putHex(b, p, Math.abs(x));
-          b[lm] = p - lm - 1;
-        }
-      }
-      p = closeShort(b, m, p);
-    }
-    const mask = v.mask;
-    for (let i = 0; i < 5; i++) {
-      if ((mask & (1 << i)) === 0) continue;
-      b[p] = T_ANNOTATION;
-      p += 2;
-      const m = p; // one byte reserved for the length (closeShort)
-      p = putBytes(b, p, CORR_NAMES[i]);
-      b[p++] = A_INT;
-      p = closeShort(b, m, putVarint64(b, p, v.corr[i]));
-    }
-    return p;
-  }
-
   args(a: Bytes, v: RecordView): void {
     const t = this.template(v.tpId);
     a.ensure(t.room + 2 * (v.next - v.at));
-    a.pos = this.putArgs(a.buf, a.pos, v, t.keys);
+    a.pos = putAnnotations(a.buf, a.pos, v, t.keys);
   }
 
   extra(a: Bytes, _hasArgs: boolean, key: string, v: RecordView, i: number): void {
@@ -352,7 +238,7 @@ export class PerfettoEncoder implements Encoder {
     const b = a.buf;
     let p = this.openEvent(b, a.pos, v.ns, track, TYPE_INSTANT);
     p = putBytes(b, putBytes(b, p, CAT_EVENT), t.name);
-    p = this.putArgs(b, p, v, t.keys);
+    p = putAnnotations(b, p, v, t.keys);
     a.pos = this.closeEvent(b, p);
   }
 
@@ -367,13 +253,17 @@ export class PerfettoEncoder implements Encoder {
 
   asyncSlice(a: Bytes, begin: boolean, lane: Track, _id: number, name: string, _tid: number, ns: number, v: RecordView | null): void {
     const t = v !== null ? this.template(v.tpId) : null;
-    const nameField = begin ? stringField(T_NAME, name) : null;
-    a.ensure(64 + (nameField?.length ?? 0) + (t !== null && v !== null ? t.room + 2 * (v.next - v.at) : 0));
+    a.ensure(64 + 3 * name.length + (t !== null && v !== null ? t.room + 2 * (v.next - v.at) : 0));
     const b = a.buf;
     let p = this.openEvent(b, a.pos, ns, lane, begin ? TYPE_SLICE_BEGIN : TYPE_SLICE_END);
-    if (nameField !== null) {
-      p = putBytes(b, putBytes(b, p, CAT_COROUTINE), nameField);
-      if (t !== null && v !== null) p = this.putArgs(b, p, v, t.keys);
+    if (begin) {
+      p = putBytes(b, p, CAT_COROUTINE);
+      b[p++] = T_NAME[0];
+      b[p++] = T_NAME[1];
+      a.pos = p;
+      a.protoString(name); // within the room reserved above
+      p = a.pos;
+      if (t !== null && v !== null) p = putAnnotations(b, p, v, t.keys);
     }
     a.pos = this.closeEvent(b, p);
   }
@@ -386,11 +276,19 @@ export class PerfettoEncoder implements Encoder {
   writeSlice(s: Slice, arena: Uint8Array): void {
     const o = this.out;
     const flows = s.flows;
-    const name = this.nameField(s.name);
-    o.ensure(96 + name.length + s.argsLen + s.extraLen + (flows !== null ? flows.length * 6 : 0));
+    const name = this.nameField(s);
+    o.ensure(96 + 3 * s.name.length + s.argsLen + s.extraLen + (flows !== null ? flows.length * 6 : 0));
     const b = o.buf;
     let p = this.openEvent(b, o.pos, s.ns, s.track, TYPE_SLICE_BEGIN);
-    p = putBytes(b, putBytes(b, p, CAT_SLICE), name);
+    p = putBytes(b, p, CAT_SLICE);
+    if (name !== null) p = putBytes(b, p, name);
+    else {
+      b[p++] = T_NAME[0];
+      b[p++] = T_NAME[1];
+      o.pos = p;
+      o.protoString(s.name); // within the room reserved above: the buffer stays the same
+      p = o.pos;
+    }
     if (s.argsOff >= 0) {
       b.set(arena.subarray(s.argsOff, s.argsOff + s.argsLen), p);
       p += s.argsLen;
@@ -412,18 +310,22 @@ export class PerfettoEncoder implements Encoder {
     this.flushIfFull();
   }
 
-  /** TrackEvent.name of a slice, encoded (cached: slices repeat a few names; coroutine ones are many). */
-  private nameField(name: string): Uint8Array {
-    let f = this.names.get(name);
-    if (f === undefined) {
-      if (this.names.size >= 4096) this.names.clear();
-      f = stringField(T_NAME, name);
-      this.names.set(name, f);
-    }
+  /** TrackEvent.name of a slice, encoded (cached by name id: slices repeat a few names). */
+  private nameField(s: Slice): Uint8Array | null {
+    if (s.nameId < 0) return null;
+    let f = this.names[s.nameId];
+    if (f === undefined) this.names[s.nameId] = f = stringField(T_NAME, s.name);
     return f;
   }
 
   writesEnd(_s: Slice): boolean {
+    return true;
+  }
+
+  /** SLICE_END needs only the track: encoded at once, it travels as an ordinary record. */
+  endNow(a: Bytes, s: Slice, ns: number): boolean {
+    a.ensure(64);
+    a.pos = this.closeEvent(a.buf, this.openEvent(a.buf, a.pos, ns, s.track, TYPE_SLICE_END));
     return true;
   }
 

@@ -60,6 +60,8 @@ export class Slice {
     readonly name: string,
     /** What closes it (timeline.ts keys: kind and id). */
     readonly key: number,
+    /** The name's index among the export's recurring names (encoders cache their bytes), or -1. */
+    readonly nameId: number,
   ) {}
 }
 
@@ -79,6 +81,11 @@ export interface Encoder {
   extra(a: Bytes, hasArgs: boolean, key: string, v: RecordView, i: number): void;
   /** Write a slice's begin (complete if s.dur >= 0) with its flows; `arena` holds its args. */
   writeSlice(s: Slice, arena: Uint8Array): void;
+  /**
+   * Encode a slice's end into the arena now, if the format's end does not depend on how the begin
+   * gets written (Perfetto's SLICE_END): true if it did (then it is an ordinary encoded record).
+   */
+  endNow(a: Bytes, s: Slice, ns: number): boolean;
   /** Does the slice's end write anything (given how its begin was written)? */
   writesEnd(s: Slice): boolean;
   /** Write a slice's end (at `ns`); called only when writesEnd(s). */
@@ -102,6 +109,8 @@ export class OrderWindow {
   private count = 0;
   private newest = -Infinity;
   private compactAt = COMPACT_AT;
+  /** The open slice that stopped the last flush (Chrome); flushing waits for its end. */
+  private blocked: Slice | null = null;
   /** Flows that could not be attached because their slice had left the window. */
   missedFlows = 0;
 
@@ -156,7 +165,11 @@ export class OrderWindow {
     this.count++;
     if (ns > this.newest) this.newest = ns;
     if (this.count > this.maxItems) this.flush(Infinity, this.count >> 2, true);
-    else if (this.newest - this.ns[this.head] > this.windowNs) this.flush(this.newest - this.windowNs, Infinity, false);
+    else if (this.newest - this.ns[this.head] > this.windowNs + (this.windowNs >> 3) && (this.blocked === null || this.blocked.dur >= 0)) {
+      // Older than the window by an eighth more: write down to the window (in batches, so that
+      // runs of encoded records go out together) — unless an open slice still holds the head.
+      this.flush(this.newest - this.windowNs, Infinity, false);
+    }
   }
 
   private grow(): void {
@@ -183,6 +196,7 @@ export class OrderWindow {
   /** Write records up to time `upTo` (at most `max`); `force` writes open slices' begins too. */
   private flush(upTo: number, max: number, force: boolean): void {
     const hold = this.enc.holdOpenSlices && !force;
+    this.blocked = null;
     const arena = this.arena.buf;
     // Encoded records that follow each other in the arena are written as one run.
     let runOff = 0;
@@ -206,7 +220,10 @@ export class OrderWindow {
         runCount++;
       } else {
         const s = this.obj[h]!;
-        if (len === BEGIN && hold && s.dur < 0) break;
+        if (len === BEGIN && hold && s.dur < 0) {
+          this.blocked = s;
+          break;
+        }
         if (len === END && !this.enc.writesEnd(s)) {
           // Nothing to write (the slice went out complete): the run of encoded records goes on.
           this.obj[h] = null;

@@ -26,9 +26,9 @@
  */
 import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry, VtrThread } from '../vtr-format';
-import { FLOW_END, FLOW_START, FLOW_STEP, Slice, type Encoder, type OrderWindow, type Track, type TrackKind } from './records';
+import { FLOW_END, FLOW_START, FLOW_STEP, type Encoder, type OrderWindow, type Slice, type Track } from './records';
+import { TimelineOutput } from './timeline-output';
 
-const VCPU_TID_BASE = 0x7ff00000;
 /** Requests whose flow is still open, at most (the oldest is dropped beyond: bounded memory). */
 const MAX_OPEN_FLOWS = 100_000;
 
@@ -67,101 +67,31 @@ const CORR_REQ = 1;
 const CORR_CO = 2;
 const CORR_JOB = 4;
 
-interface ThreadState {
-  mainTrack: Track;
-  vcpu: Track | null;
-  lastMmioName: string;
-}
-
 interface Flow {
   id: number;
   last: Slice | null;
 }
 
-export class TimelineBuilder {
-  private readonly tracks = new Map<string, Track>();
-  private readonly threads: (ThreadState | undefined)[] = [];
+export class TimelineBuilder extends TimelineOutput {
   private readonly code: Uint8Array;
   private readonly flows = new Map<number, Flow>();
   private readonly kicks = new Map<number, Slice>();
   private readonly dispatchKick = new Map<Track, { slice: Slice; kick: Slice | undefined }>();
   private readonly jobReq = new Map<number, number>();
   private readonly jobFlowed = new Map<number, boolean>();
-  private readonly lanes: Track[] = [];
-  private readonly laneOf = new Map<number, { track: Track; name: string; tid: number }>();
   private pendingIrq: number[] = [];
   private awaitingVcpu: number[] = [];
   private nextFlow = 1;
   private inflight = 0;
   private queued = 0;
   private busy = 0;
-  private readonly counterTracks = new Map<string, Track>();
   private readonly queueCounted: boolean;
   events = 0;
 
-  constructor(
-    private readonly out: OrderWindow,
-    private readonly enc: Encoder,
-    catalog: readonly VtrCatalogEntry[],
-    enabledTracepoints: readonly string[],
-  ) {
+  constructor(out: OrderWindow, enc: Encoder, catalog: readonly VtrCatalogEntry[], enabledTracepoints: readonly string[]) {
+    super(out, enc);
     this.code = Uint8Array.from(catalog, (c) => EVENTS[c.name] ?? Ev.Instant);
     this.queueCounted = enabledTracepoints.includes('worker_thread_job_begin');
-  }
-
-  private track(k: string, kind: TrackKind, name: string, tid: number, sortIndex: number): Track {
-    let t = this.tracks.get(k);
-    if (t === undefined) {
-      t = { index: this.tracks.size, kind, name, tid, sortIndex, stack: [], busy: false };
-      this.tracks.set(k, t);
-      this.enc.track(t);
-    }
-    return t;
-  }
-
-  private threadState(th: VtrThread): ThreadState {
-    let s = this.threads[th.index];
-    if (s === undefined) {
-      const name = th.kind === 'emulator' ? 'main-loop' : th.name;
-      const sort = th.kind === 'emulator' ? 10 : th.kind === 'iothread' ? 20 + th.index : 100 + th.index;
-      s = { mainTrack: this.track(`t${th.index}`, 'thread', name, th.tid, sort), vcpu: null, lastMmioName: '' };
-      this.threads[th.index] = s;
-    }
-    return s;
-  }
-
-  private begin(track: Track, k: number, name: string, v: RecordView, ns = v.ns): Slice {
-    const s = new Slice(ns, track, name, k);
-    if (v.nargs > 0 || v.mask !== 0) {
-      const a = this.out.arena;
-      s.argsOff = a.pos;
-      this.enc.args(a, v);
-      s.argsLen = a.pos - s.argsOff;
-    }
-    this.out.pushSlice(s);
-    track.stack.push(s);
-    return s;
-  }
-
-  /** Close the slice `k` on `track` (and any opened inside it); ignored if it is not open. */
-  private end(track: Track, k: number, ns: number): Slice | undefined {
-    const st = track.stack;
-    let i = st.length - 1;
-    while (i >= 0 && st[i].key !== k) i--;
-    if (i < 0) return undefined;
-    let found: Slice | undefined;
-    while (st.length > i) {
-      const s = st.pop()!;
-      s.dur = ns - s.ns;
-      this.out.pushEnd(s, ns);
-      found = s;
-    }
-    return found;
-  }
-
-  private top(track: Track): Slice | undefined {
-    const st = track.stack;
-    return st.length > 0 ? st[st.length - 1] : undefined;
   }
 
   private bind(slice: Slice | undefined, flow: Flow, ph: number): void {
@@ -172,40 +102,6 @@ export class TimelineBuilder {
     }
     (slice.flows ??= []).push(flow.id, ph);
     flow.last = slice;
-  }
-
-  private counter(name: string, ns: number, value: number): void {
-    let t = this.counterTracks.get(name);
-    if (t === undefined) this.counterTracks.set(name, (t = this.track(`c:${name}`, 'counter', name, 0, 0)));
-    const m = this.out.mark();
-    this.enc.counter(this.out.arena, t, ns, value);
-    this.out.pushBytes(ns, m);
-  }
-
-  private instant(track: Track, v: RecordView): void {
-    const m = this.out.mark();
-    this.enc.instant(this.out.arena, track, v);
-    this.out.pushBytes(v.ns, m);
-  }
-
-  private asyncSlice(begin: boolean, lane: Track, id: number, name: string, tid: number, ns: number, v: RecordView | null): void {
-    const m = this.out.mark();
-    this.enc.asyncSlice(this.out.arena, begin, lane, id, name, tid, ns, v);
-    this.out.pushBytes(ns, m);
-  }
-
-  /** A free async lane for coroutine `co` (Perfetto wants nested async slices per track). */
-  private lane(co: number, name: string, tid: number): Track {
-    const prev = this.laneOf.get(co);
-    if (prev !== undefined) prev.track.busy = false;
-    let t = this.lanes.find((l) => !l.busy);
-    if (t === undefined) {
-      t = this.track(`lane${this.lanes.length}`, 'async', `coroutines #${this.lanes.length}`, 0, 0);
-      this.lanes.push(t);
-    }
-    t.busy = true;
-    this.laneOf.set(co, { track: t, name, tid });
-    return t;
   }
 
   private flowOf(req: number | undefined): Flow | undefined {
@@ -227,7 +123,7 @@ export class TimelineBuilder {
         break;
       case Ev.VcpuBegin: {
         const cpu = v.num(0);
-        th.vcpu = this.track(`vcpu${cpu}`, 'thread', `vcpu${cpu}`, VCPU_TID_BASE + cpu, cpu);
+        th.vcpu = this.vcpuTrack(cpu);
         const s = this.begin(th.vcpu, K_VCPU, 'vcpu_run', v);
         for (const r of this.awaitingVcpu) {
           const f = this.flows.get(r);
@@ -307,7 +203,7 @@ export class TimelineBuilder {
         return;
       }
       case Ev.CoEnter: {
-        const s = this.begin(cur, key(K_CO, co ?? -1), `coroutine ${co}`, v);
+        const s = this.begin(cur, key(K_CO, co ?? -1), `coroutine ${co}`, v, v.ns, false);
         const f = this.flowOf(req);
         if (f !== undefined) this.bind(s, f, FLOW_STEP);
         return;
@@ -408,7 +304,7 @@ export class TimelineBuilder {
 
   /** Close what is still open at `ns` (the end of the window) and finish dangling flows. */
   finish(ns: number): void {
-    for (const t of this.tracks.values()) while (t.stack.length > 0) this.end(t, t.stack[t.stack.length - 1].key, ns);
+    for (const t of this.allTracks()) while (t.stack.length > 0) this.end(t, t.stack[t.stack.length - 1].key, ns);
     for (const [co, lane] of this.laneOf) this.asyncSlice(false, lane.track, co, lane.name, lane.tid, ns, null);
     this.laneOf.clear();
     for (const f of this.flows.values()) {
