@@ -11,6 +11,14 @@ import { debugCommand } from './debug';
 import { takeFrontEndArgs } from '../tui/front-end-args';
 import { dashCommand, DASH_HELP } from './dash';
 
+/**
+ * A subcommand that takes its arguments as they are (QEMU options, strace's, gdb's): commander
+ * neither parses nor rejects them; the command's own parser does. `--help` stays commander's.
+ */
+function rawArgsCommand(program: Command, name: string, argument = '[args...]', help = 'show this help'): Command {
+  return program.command(name).helpOption('--help', help).allowUnknownOption().allowExcessArguments().argument(argument);
+}
+
 export function buildProgram(): Command {
   const program = new Command('vtrace');
   program
@@ -18,14 +26,9 @@ export function buildProgram(): Command {
     .version(require('../../package.json').version)
     .exitOverride();
 
-  program
-    .command('run')
+  rawArgsCommand(program, 'run', '[qemu-options...]', 'show this help (QEMU options follow the QEMU manual)')
     .description('Run a RISC-V virt machine with QEMU\'s command line (no arguments: the embedded default guest)')
     .usage('[QEMU options]   e.g. -M virt -m 256M -smp 2 -kernel Image -initrd rootfs.cpio.gz -append "console=ttyS0"')
-    .helpOption('--help', 'show this help (QEMU options follow the QEMU manual)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[qemu-options...]')
     .addHelpText(
       'after',
       `
@@ -57,27 +60,17 @@ console, I/O-path events, request pipeline, backtraces, threads, stats; ? lists 
       process.exitCode = await runCommand(opts, fe);
     });
 
-  program
-    .command('dash')
+  rawArgsCommand(program, 'dash')
     .description('Charts of a run: IOPS, MB/s, latency histogram, queue depth, busy workers, MIPS (blessed-contrib)')
     .usage('(FILE.vtr | SOCKET) [--once] [--interval SECONDS]')
-    .helpOption('--help', 'show this help')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
     .addHelpText('after', DASH_HELP)
     .action(async (args: string[]) => {
       process.exitCode = await dashCommand(args);
     });
 
-  program
-    .command('strace')
+  rawArgsCommand(program, 'strace')
     .description('Print the syscalls of a recording as strace does, or run a machine and print them live')
     .usage('[-f] [-t|-tt|-ttt] [-T] [-y] [-c|-C] [-e trace=NAME,...] [-o FILE] [-k] (FILE.vtr | -- <run arguments>)')
-    .helpOption('--help', 'show this help')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
     .addHelpText(
       'after',
       `
@@ -91,14 +84,9 @@ Options as strace's: -f [pid TID] prefixes, -t/-tt/-ttt wall time, -T durations,
       process.exitCode = await straceCommand(args);
     });
 
-  program
-    .command('export')
+  rawArgsCommand(program, 'export')
     .description('Convert a recording to Chrome\'s Trace Event Format (JSON) or Perfetto\'s protobuf TrackEvents')
     .usage('FILE.vtr --format chrome|perfetto -o OUT [--from TIME] [--to TIME] [-trace PATTERN ...]')
-    .helpOption('--help', 'show this help')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
     .addHelpText(
       'after',
       `
@@ -115,14 +103,9 @@ counters: requests in flight, pool queue depth, busy workers.`,
       process.exitCode = exportCommand(args);
     });
 
-  program
-    .command('debug')
+  rawArgsCommand(program, 'debug')
     .description('The gdb-like console on emulator state: watch hd0.file.fd, catch syscall, break on tracepoints, bt')
     .usage('[-x FILE] [-ex CMD] [-batch] [-q] [-tty=FILE] [--] [QEMU options as for run]')
-    .helpOption('--help', 'show this help')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
     .addHelpText(
       'after',
       `

@@ -13,7 +13,7 @@
  * Decoding uses the catalog stored in the recording, never the running build's, so a recording
  * made before tracepoints changed still decodes (docs/vtr-format.md §Compatibility).
  */
-import { ByteReader, ByteWriter, VarintError } from './varint';
+import { ByteReader, ByteWriter, putFixed64, VarintError } from './varint';
 import { argKind, type TraceArgKind } from './parse';
 import type { FormatValue } from './format';
 
@@ -98,18 +98,7 @@ export function encodeEvent(
   w.ensure(bound);
   let b = w.buf;
   const body = w.pos + 4;
-  let p = body;
-  const hi = Math.floor(ns / 4294967296);
-  const lo = ns - hi * 4294967296;
-  b[p] = lo;
-  b[p + 1] = lo >>> 8;
-  b[p + 2] = lo >>> 16;
-  b[p + 3] = lo >>> 24;
-  b[p + 4] = hi;
-  b[p + 5] = hi >>> 8;
-  b[p + 6] = hi >>> 16;
-  b[p + 7] = hi >>> 24;
-  p += 8;
+  let p = putFixed64(b, body, ns);
   let t = tpId;
   while (t >= 0x80) {
     b[p++] = (t & 0x7f) | 0x80;

@@ -14,6 +14,30 @@ const TWO32 = 4294967296;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
+/** A copy of `buf[0, pos)` in a buffer at least twice as large with room for `n` more bytes. */
+export function growBuffer(buf: Uint8Array, pos: number, n: number): Uint8Array {
+  let size = buf.length * 2;
+  while (size < pos + n) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(buf.subarray(0, pos));
+  return b;
+}
+
+/** Little-endian 64-bit value of a non-negative safe integer at `p` (8 bytes); returns p + 8. */
+export function putFixed64(b: Uint8Array, p: number, v: number): number {
+  const hi = Math.floor(v / TWO32);
+  const lo = v - hi * TWO32;
+  b[p] = lo;
+  b[p + 1] = lo >>> 8;
+  b[p + 2] = lo >>> 16;
+  b[p + 3] = lo >>> 24;
+  b[p + 4] = hi;
+  b[p + 5] = hi >>> 8;
+  b[p + 6] = hi >>> 16;
+  b[p + 7] = hi >>> 24;
+  return p + 8;
+}
+
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
@@ -31,12 +55,8 @@ export class ByteWriter {
   /** Make room for `n` more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-    this.view = new DataView(b.buffer);
+    this.buf = growBuffer(this.buf, this.pos, n);
+    this.view = new DataView(this.buf.buffer);
   }
 
   u8(v: number): void {

@@ -267,6 +267,16 @@ export function virtio_queue_guest_notifier_read(n: EventNotifier): void {
 }
 
 /**
+ * Kick a queue whose host notifier just started being watched, if it already holds requests
+ * (queued before the switch). QEMU kicks every queue; an empty one would only cost a dispatch that
+ * finds nothing, and make the first dispatch a race between this kick and the guest's first
+ * QueueNotify. Used by the main loop's start and by the dataplane's start in its iothread.
+ */
+export function virtio_queue_kick_pending(vq: VirtQueue): void {
+  if (vq.vring.num !== 0 && vq.vring.desc !== 0 && !virtio_queue_empty(vq)) event_notifier_set(vq.host_notifier);
+}
+
+/**
  * virtio_device_start_ioeventfd_impl (QEMU virtio_bus_start_ioeventfd on DRIVER_OK): register
  * every queue's host notifier with the ioeventfd context and kick each once, to pick up requests
  * queued before the switch.
@@ -287,10 +297,7 @@ export function virtio_device_start_ioeventfd(vdev: VirtIODevice): void {
     aio_set_event_notifier(ctx, vq.host_notifier, virtio_queue_host_notifier_read);
   }
   vdev.ioeventfd_started = true;
-  // Kick the queues that already hold requests (QEMU kicks every queue; an empty one would only
-  // cost a dispatch that finds nothing, and make the first dispatch a race between this kick and
-  // the guest's first QueueNotify).
-  for (const vq of vdev.vq) if (vq.vring.num !== 0 && vq.vring.desc !== 0 && !virtio_queue_empty(vq)) event_notifier_set(vq.host_notifier);
+  for (const vq of vdev.vq) virtio_queue_kick_pending(vq);
 }
 
 /**

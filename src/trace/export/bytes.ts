@@ -11,6 +11,7 @@
  */
 
 import { closeLen2, putVarint } from './protobuf';
+import { growBuffer } from '../varint';
 
 const textEncoder = new TextEncoder();
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
@@ -205,11 +206,7 @@ export class Bytes {
   /** Make room for `n` more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
+    this.buf = growBuffer(this.buf, this.pos, n);
   }
 
   u8(v: number): void {

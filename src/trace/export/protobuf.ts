@@ -41,20 +41,8 @@ export function putVarint64(b: Uint8Array, p: number, v: number): number {
   return p;
 }
 
-/** A little-endian 64-bit value of a non-negative safe integer (8 bytes). */
-export function putFixed64(b: Uint8Array, p: number, v: number): number {
-  const hi = Math.floor(v / TWO32);
-  const lo = v - hi * TWO32;
-  b[p] = lo;
-  b[p + 1] = lo >>> 8;
-  b[p + 2] = lo >>> 16;
-  b[p + 3] = lo >>> 24;
-  b[p + 4] = hi;
-  b[p + 5] = hi >>> 8;
-  b[p + 6] = hi >>> 16;
-  b[p + 7] = hi >>> 24;
-  return p + 8;
-}
+/** A little-endian 64-bit value of a non-negative safe integer (8 bytes): the .vtr codec's. */
+export { putFixed64 } from '../varint';
 
 /**
  * Length-delimited bodies: reserve two bytes for the length, write the body, then closeLen()

@@ -42,6 +42,7 @@ import { registerGuestRam } from '../../../block/guest-ram';
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   virtio_queue_host_notifier_read,
+  virtio_queue_kick_pending,
   virtio_reset,
   virtio_should_notify,
   virtio_set_isr,
@@ -175,8 +176,8 @@ function virtio_blk_dp_start(arg: DpStartArg): boolean {
     aio_set_event_notifier(d.ctx, vq.host_notifier, virtio_queue_host_notifier_read);
   }
   d.started = true;
-  // Pick up requests queued before the switch (virtio_blk_data_plane_start kicks every queue).
-  for (const q of arg.queues) event_notifier_set(s.vq[q.index].host_notifier);
+  // Pick up requests queued before the switch (virtio_blk_data_plane_start).
+  for (const q of arg.queues) virtio_queue_kick_pending(s.vq[q.index]);
   return true;
 }
 
