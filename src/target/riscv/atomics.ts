@@ -11,12 +11,24 @@
  * SC or AMO store/AMO-address-misaligned, whatever the reservation state. (QEMU 7.2 raises cause 4
  * for misaligned AMOs and lets a misaligned SC without reservation fail silently.) AMOs translate
  * as stores: a read-only page gives a store/AMO page fault.
+ *
+ * Like plain loads and stores, an access whose page is in the fast TLB (tlb.ts: RAM, permission
+ * checked for this MMU index, no watchpoint, for stores no decoded code) is done on guest RAM
+ * directly; the others take tlb_fill_data and the physical-access helpers. (Linux's spinlocks are
+ * AMOs and its cmpxchg LR/SC: a page walk for each cost more than the rest of the operation.)
  */
 
 import type { RiscvCpu } from './cpu';
 import { Access, Excp } from './cpu-bits';
 import { load_phys, store_phys, tlb_fill_data, WatchKind } from './ldst';
 import { raise_exception } from './trap';
+import { TlbGeom, type DataTlb } from './tlb';
+
+/** RAM byte offset of the aligned access at (lo, hi) if its page is in `t` for the current MMU index, else -1. */
+function fast_off(cpu: RiscvCpu, t: DataTlb, lo: number, hi: number): number {
+  const ti = cpu.dataIdx * TlbGeom.SIZE + ((lo >>> 12) & TlbGeom.MASK);
+  return t.tagLo[ti] === (lo & -4096) && t.tagHi[ti] === hi ? t.off[ti] + (lo & 4095) : -1;
+}
 
 /** LR.W / LR.D. */
 export function helper_lr(cpu: RiscvCpu, w: number, size: number): boolean {
@@ -25,11 +37,20 @@ export function helper_lr(cpu: RiscvCpu, w: number, size: number): boolean {
   const lo = x[a];
   const hi = x[a + 1];
   if (lo & (size - 1)) return raise_exception(cpu, Excp.LOAD_ADDR_MIS, lo, hi);
-  const pa = tlb_fill_data(cpu, lo, hi, Access.LOAD, size, WatchKind.READ);
-  if (pa < 0) return false;
-  if (!load_phys(cpu, pa, size, lo, hi)) return false;
-  const vlo = cpu.ldLo;
-  const vhi = size === 4 ? vlo >> 31 : cpu.ldHi;
+  let vlo: number;
+  let vhi: number;
+  const off = fast_off(cpu, cpu.rtlb, lo, hi);
+  if (off >= 0) {
+    const i32 = cpu.ramI32;
+    vlo = i32[off >>> 2];
+    vhi = size === 4 ? vlo >> 31 : i32[(off >>> 2) + 1];
+  } else {
+    const pa = tlb_fill_data(cpu, lo, hi, Access.LOAD, size, WatchKind.READ);
+    if (pa < 0) return false;
+    if (!load_phys(cpu, pa, size, lo, hi)) return false;
+    vlo = cpu.ldLo;
+    vhi = size === 4 ? vlo >> 31 : cpu.ldHi;
+  }
   cpu.resValid = true;
   cpu.resLo = lo;
   cpu.resHi = hi;
@@ -52,6 +73,20 @@ export function helper_sc(cpu: RiscvCpu, w: number, size: number): boolean {
   if (lo & (size - 1)) return raise_exception(cpu, Excp.STORE_AMO_ADDR_MIS, lo, hi);
   let fail = 1;
   if (cpu.resValid && cpu.resLo === lo && cpu.resHi === hi) {
+    const off = fast_off(cpu, cpu.wtlb, lo, hi);
+    if (off >= 0) {
+      const i32 = cpu.ramI32;
+      const wi = off >>> 2;
+      if (size === 4 ? i32[wi] === cpu.resValLo : i32[wi] === cpu.resValLo && i32[wi + 1] === cpu.resValHi) {
+        i32[wi] = x[b];
+        if (size === 8) i32[wi + 1] = x[b + 1];
+        fail = 0;
+      }
+      cpu.resValid = false;
+      x[d] = fail;
+      x[d + 1] = 0;
+      return true;
+    }
     const pa = tlb_fill_data(cpu, lo, hi, Access.STORE, size, WatchKind.WRITE);
     if (pa < 0) return false;
     if (!load_phys(cpu, pa, size, lo, hi)) return false;
@@ -78,11 +113,21 @@ export function helper_amo(cpu: RiscvCpu, w: number, f5size: number): boolean {
   const lo = x[a];
   const hi = x[a + 1];
   if (lo & (size - 1)) return raise_exception(cpu, Excp.STORE_AMO_ADDR_MIS, lo, hi);
-  const pa = tlb_fill_data(cpu, lo, hi, Access.STORE, size, WatchKind.READ | WatchKind.WRITE);
-  if (pa < 0) return false;
-  if (!load_phys(cpu, pa, size, lo, hi)) return false;
-  const olo = cpu.ldLo;
-  const ohi = size === 4 ? olo >> 31 : cpu.ldHi;
+  const i32 = cpu.ramI32;
+  const off = fast_off(cpu, cpu.wtlb, lo, hi);
+  let pa = -1;
+  let olo: number;
+  let ohi: number;
+  if (off >= 0) {
+    olo = i32[off >>> 2];
+    ohi = size === 4 ? olo >> 31 : i32[(off >>> 2) + 1];
+  } else {
+    pa = tlb_fill_data(cpu, lo, hi, Access.STORE, size, WatchKind.READ | WatchKind.WRITE);
+    if (pa < 0) return false;
+    if (!load_phys(cpu, pa, size, lo, hi)) return false;
+    olo = cpu.ldLo;
+    ohi = size === 4 ? olo >> 31 : cpu.ldHi;
+  }
   const slo = x[b];
   const shi = size === 4 ? slo >> 31 : x[b + 1];
   let nlo: number;
@@ -122,7 +167,10 @@ export function helper_amo(cpu: RiscvCpu, w: number, f5size: number): boolean {
       break;
     }
   }
-  if (!store_phys(cpu, pa, size, nlo, nhi, lo, hi)) return false;
+  if (off >= 0) {
+    i32[off >>> 2] = nlo;
+    if (size === 8) i32[(off >>> 2) + 1] = nhi;
+  } else if (!store_phys(cpu, pa, size, nlo, nhi, lo, hi)) return false;
   x[d] = olo;
   x[d + 1] = ohi;
   return true;

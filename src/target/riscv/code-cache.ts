@@ -7,9 +7,13 @@
  * decoded lazily the first time they execute.
  *
  * Coherence contract (QEMU's TCG keeps code coherent with every write; so do we):
- *  - CPU stores: a page that holds decoded code is never entered in any hart's store TLB, so every
- *    store to it takes the slow path, which clears the overlapping slots (`invalidateRange`).
- *    Creating a CodePage removes its physical page from every registered hart's store TLB.
+ *  - CPU stores: a page that holds decoded code (CodePage.hasCode) is never entered in any hart's
+ *    store TLB, so every store to it takes the slow path, which forgets all the page's decoded
+ *    code and compiled blocks (`invalidateRange`). The page is data from then on: stores to it go
+ *    through the store TLB again, until code runs from it again and `markCode` (called before any
+ *    slot is decoded into a page) removes it from every registered hart's store TLB. (As QEMU
+ *    stops tracking a page once its last translation block is gone: a page Linux freed after
+ *    running code from it, e.g. init text, is reused as data and written all the time.)
  *  - DMA and loaders writing RAM behind the CPU's back (virtio, worker threads, debuggers) must call
  *    `RiscvCpu.invalidateCode(paddr, len)` (which lands here) before the guest executes the bytes.
  *  - FENCE.I therefore needs no flush. As a safety net for DMA writers that forgot to call
@@ -26,9 +30,10 @@ import type { AddressSpace } from '../../system/memory';
 export const PAGE_SLOTS = 2048;
 
 /**
- * A compiled block (jit.ts): executes the instructions from its head slot on (looping back to the
- * head while `left`, the instruction budget, allows) and returns how many it executed: k > 0 →
- * continue at pageBase + cpu.jitNext; -k → continue at cpu.pc (exception, stop, indirect jump).
+ * A compiled block (jit.ts): executes a region of guest code from its head slot on (jit-region.ts;
+ * looping while `left`, the instruction budget, allows) and returns how many instructions it
+ * executed: k > 0 → continue at pageBase + cpu.jitNext; -k → continue at cpu.pc (exception, stop,
+ * indirect jump out of the region).
  */
 export type BlockFn = (cpu: unknown, x: Int32Array, pageBase: number, dBase: number, n0: number, left: number) => number;
 
@@ -45,14 +50,26 @@ export class CodePage {
   epoch: number;
   /** How often execution landed on each slot (jump targets, block exits), up to the JIT threshold. */
   readonly heat = new Uint16Array(PAGE_SLOTS);
-  /** Compiled blocks by head slot, their lengths in instructions and end offsets; lazily made. */
+  /**
+   * Compiled blocks by head slot (lazily made); per head: the most instructions the block runs
+   * before it checks its budget (the caller only enters it with that many left), and the byte
+   * range [blockLo, blockEnd) of the page its instructions lie in.
+   */
   blocks: (BlockFn | undefined)[] | null = null;
-  readonly blockLen = new Uint8Array(PAGE_SLOTS);
+  readonly blockLen = new Uint16Array(PAGE_SLOTS);
+  readonly blockLo = new Uint16Array(PAGE_SLOTS);
   readonly blockEnd = new Uint16Array(PAGE_SLOTS);
+  /** Calls of the block at each head since it was compiled (jit.ts block_called, up to its tier-2 threshold). */
+  readonly blockCalls = new Uint32Array(PAGE_SLOTS);
   /** Head byte offsets of the live blocks. */
   heads: number[] = [];
   /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
   smc = 0;
+  /**
+   * Slots may be decoded (since the last time the page's code was forgotten): stores must take
+   * the slow path. Set by CodeCache.markCode before a slot is decoded.
+   */
+  hasCode = false;
   /** FENCE.I safety net: the page's content hash, valid unless a CPU store changed it since. */
   sum = 0;
   sumValid = false;
@@ -71,24 +88,56 @@ export class CodePage {
     return this.ramOff >= 0 && this.smc < SMC_LIMIT;
   }
 
-  /** Record a compiled block at byte offset `head`. */
-  addBlock(head: number, fn: BlockFn, len: number, end: number): void {
+  /** Record a compiled block at byte offset `head` covering bytes [lo, end) of the page. */
+  addBlock(head: number, fn: BlockFn, len: number, lo: number, end: number): void {
     if (this.blocks === null) this.blocks = new Array<BlockFn | undefined>(PAGE_SLOTS).fill(undefined);
     const s = head >>> 1;
     this.blocks[s] = fn;
     this.blockLen[s] = len;
+    this.blockLo[s] = lo;
     this.blockEnd[s] = end;
+    this.blockCalls[s] = 0;
     this.heads.push(head);
     this.ops[head] |= 0x80000000;
   }
 
-  /** Forget every block overlapping byte offsets [a, b). */
+  /**
+   * Blocks of other pages that run code of this one (jit-region.ts): dropped whenever this page's
+   * decoded code changes (the block's head slot counts landings from zero again).
+   */
+  private dependents: { page: CodePage; head: number; fn: BlockFn }[] = [];
+
+  addDependent(page: CodePage, head: number, fn: BlockFn): void {
+    this.dependents = this.dependents.filter((d) => d.page.blocks !== null && d.page.blocks[d.head >>> 1] === d.fn);
+    this.dependents.push({ page, head, fn });
+  }
+
+  private dropDependents(): void {
+    if (this.dependents.length === 0) return;
+    for (const d of this.dependents) {
+      if (d.page.blocks !== null && d.page.blocks[d.head >>> 1] === d.fn) d.page.dropBlockAt(d.head);
+    }
+    this.dependents = [];
+  }
+
+  /** Forget the block at byte offset `head`; landings there are counted from zero again. */
+  dropBlockAt(head: number): void {
+    const s = head >>> 1;
+    if (this.blocks === null || this.blocks[s] === undefined) return;
+    this.ops[head] &= 0x7fffffff;
+    this.blocks[s] = undefined;
+    this.heads = this.heads.filter((h) => h !== head);
+    this.heat[s] = 0;
+  }
+
+  /** Forget every block overlapping byte offsets [a, b), and the other pages' blocks running code here. */
   dropBlocks(a: number, b: number): void {
+    this.dropDependents();
     if (this.heads.length === 0) return;
     const keep: number[] = [];
     for (const h of this.heads) {
       const s = h >>> 1;
-      if (h < b && this.blockEnd[s] > a) {
+      if (this.blockLo[s] < b && this.blockEnd[s] > a) {
         this.ops[h] &= 0x7fffffff;
         this.blocks![s] = undefined;
       } else keep.push(h);
@@ -98,6 +147,8 @@ export class CodePage {
 
   /** Back to the freshly created state (all slots undecoded, no blocks). */
   clear(): void {
+    this.dropDependents();
+    this.hasCode = false;
     this.ops.fill(0);
     this.heat.fill(0);
     if (this.blocks !== null) this.blocks.fill(undefined);
@@ -134,14 +185,13 @@ export class CodeCache {
     this.clients.push(c);
   }
 
-  /** The CodePage for a RAM page offset, created on first use (evicting it from store TLBs). */
+  /** The CodePage for a RAM page offset, created on first use. */
   getPage(ramOff: number): CodePage {
     const pn = ramOff >>> 12;
     let p = this.pages[pn];
     if (p === undefined) {
       p = new CodePage(ramOff, this.epoch);
       this.pages[pn] = p;
-      for (const c of this.clients) c.tlbFlushStoreRamPage(ramOff);
       if (this.ram !== null) {
         p.sum = pageHash(this.ram, ramOff);
         p.sumValid = true;
@@ -156,35 +206,38 @@ export class CodeCache {
 
   /** True when RAM page offset `ramOff` holds (possibly stale) decoded code. */
   isCodePage(ramOff: number): boolean {
-    return this.pages[ramOff >>> 12] !== undefined;
+    const p = this.pages[ramOff >>> 12];
+    return p !== undefined && p.hasCode;
+  }
+
+  /** A slot of `p` is about to be decoded: from now on stores to the page must take the slow path. */
+  markCode(p: CodePage): void {
+    if (p.hasCode || p.ramOff < 0) return;
+    p.hasCode = true;
+    for (const c of this.clients) c.tlbFlushStoreRamPage(p.ramOff);
   }
 
   /**
-   * Forget decoded instructions overlapping RAM bytes [ramOff, ramOff+len): the slots that start
-   * in the range and the one starting 2 bytes before it (a 32-bit instruction overlapping it).
+   * RAM bytes [ramOff, ramOff+len) were written: forget all decoded code and compiled blocks of
+   * the pages they touch (and the blocks of other pages that run code of them). Those pages are
+   * data from now on (hasCode false) until code runs from them again.
    */
   invalidateRange(ramOff: number, len: number): void {
     if (len <= 0) return;
     let touched = false;
-    let start = ramOff - 2;
-    if (start < 0) start = 0;
-    const end = Math.min(ramOff + len, this.ramSize);
-    while (start < end) {
-      const pn = start >>> 12;
-      const pageEnd = (pn + 1) * 4096;
-      const stop = end < pageEnd ? end : pageEnd;
+    // A 32-bit instruction starting 2 bytes before the range overlaps it.
+    const first = Math.max(0, ramOff - 2) >>> 12;
+    const last = (Math.min(ramOff + len, this.ramSize) - 1) >>> 12;
+    for (let pn = first; pn <= last; pn++) {
       const p = this.pages[pn];
-      if (p !== undefined) {
-        const a = (start & 4095) & ~1;
-        const b = ((stop - 1) & 4095) | 1;
-        p.dropBlocks(a, b + 1);
-        if (a === 0 && b === 4095) p.ops.fill(0);
-        else p.ops.fill(0, a, b + 1);
-        p.smc++;
-        p.sumValid = false;
-        touched = true;
-      }
-      start = stop;
+      if (p === undefined || !p.hasCode) continue;
+      p.dropBlocks(0, 4096);
+      p.ops.fill(0);
+      p.heat.fill(0);
+      p.hasCode = false;
+      p.smc++;
+      p.sumValid = false;
+      touched = true;
     }
     // A running block (or the interpreter's cached slot) may cover what changed.
     if (touched) for (const c of this.clients) c.codeChanged();

@@ -34,6 +34,10 @@
  *  - cycle/instret count retired instructions (QEMU without icount uses host ticks).
  *  - Interrupts raised by an MMIO store are taken before the next instruction (QEMU: at the end
  *    of the translation block); stores into the instruction stream take effect immediately.
+ *  - The TLBs keep the translations of the last few address spaces (tlb.ts banks, as an
+ *    ASID-tagged TLB would) across satp writes, and SFENCE.VMA with an address drops only that
+ *    page (or a superpage holding it); QEMU 7.2 flushes everything on both. Software that fences
+ *    as the privileged spec asks sees no difference.
  */
 
 import type { AddressSpace } from '../../system/memory';
@@ -41,7 +45,7 @@ import type { EcallHandler, ExecHooks, RiscvHart, StopReason, Watchpoint } from 
 import { Priv } from './cpu-api';
 import { CodeCache, codeCacheFor, type CodeCacheClient } from './code-cache';
 import { Mstatus, Access } from './cpu-bits';
-import { DataTlb, FetchTlb, MmuIdx } from './tlb';
+import { DataTlb, FetchTlb, MmuIdx, TlbBanks, dataSlot, fetchSlot } from './tlb';
 import { pairToBigInt, setBigInt } from './int64';
 import { CsrSlot, csr_read, csr_write } from './csr';
 import { cpu_exec } from './exec';
@@ -121,12 +125,12 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   instretMark = 0;
 
   // ---- translation state derived from priv/mstatus/satp (updateMmuState) ----
-  /** Data MMU index (MmuIdx) for loads/stores: effective privilege after MPRV, with SUM. */
-  dataIdx: number = MmuIdx.M;
+  /** Data TLB slot (tlb.ts dataSlot) for loads/stores: effective privilege after MPRV, with SUM, in the current bank. */
+  dataIdx: number = dataSlot(MmuIdx.M, 0);
   /** Effective privilege for loads/stores. */
   dataPriv: Priv = Priv.M;
   /** Fetch index: 0 U, 1 S, 2 M. */
-  fetchIdx = 2;
+  fetchIdx = fetchSlot(Priv.M, 0);
   /** satp.MODE (0, 8, 9) and the root page table's physical address. */
   vmMode = 0;
   satpRoot = 0;
@@ -134,6 +138,11 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   readonly rtlb = new DataTlb();
   readonly wtlb = new DataTlb();
   readonly ftlb = new FetchTlb();
+  /** The TLB bank of the current address space (satp value), and the bank assignments. */
+  tlbBank = 0;
+  readonly tlbBanks = new TlbBanks();
+  /** Superpage regions the TLBs may hold pieces of since the last full flush (mmu.ts superRegionKey). */
+  readonly superRegions = new Set<number>();
   readonly codeCache: CodeCache;
 
   // ---- LR/SC reservation (QEMU: load_res / load_val) ----
@@ -288,6 +297,15 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     this.rtlb.flushTranslated();
     this.wtlb.flushTranslated();
     this.ftlb.flushTranslated();
+    this.superRegions.clear();
+    this.events |= Ev.CTX;
+  }
+
+  /** SFENCE.VMA of one address (trap.ts helper_tlb_flush): drop that 4 KiB page's translations. */
+  tlbFlushPage(lo: number, hi: number): void {
+    this.rtlb.flushPage(lo, hi);
+    this.wtlb.flushPage(lo, hi);
+    this.ftlb.flushPage(lo, hi);
     this.events |= Ev.CTX;
   }
 
@@ -334,6 +352,9 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     this.rtlb.flushAll();
     this.wtlb.flushAll();
     this.ftlb.flushAll();
+    this.superRegions.clear();
+    this.tlbBanks.reset();
+    this.tlbBank = this.tlbBanks.select('0:0').bank;
     this.updateMmuState();
     this.setPc(pc);
     this.events |= Ev.CTX | Ev.IRQ;
@@ -347,10 +368,27 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     let dp = this.priv;
     if (dp === Priv.M && ms & Mstatus.MPRV) dp = ((ms >>> Mstatus.MPP_SHIFT) & 3) as Priv;
     this.dataPriv = dp;
-    this.dataIdx = dp === Priv.M ? MmuIdx.M : dp === Priv.S ? (ms & Mstatus.SUM ? MmuIdx.S_SUM : MmuIdx.S) : MmuIdx.U;
-    const fetchIdx = this.priv === Priv.M ? 2 : this.priv;
+    this.dataIdx = dataSlot(dp === Priv.M ? MmuIdx.M : dp === Priv.S ? (ms & Mstatus.SUM ? MmuIdx.S_SUM : MmuIdx.S) : MmuIdx.U, this.tlbBank);
+    const fetchIdx = fetchSlot(this.priv, this.tlbBank);
     this.events |= fetchIdx === this.fetchIdx ? Ev.DATA : Ev.CTX;
     this.fetchIdx = fetchIdx;
+  }
+
+  /**
+   * satp changed: translate with the TLB bank of the new address space (tlb.ts), flushing the
+   * bank first if it was given to it just now.
+   */
+  selectTlbBank(): void {
+    const s = CsrSlot.SATP * 2;
+    const { bank, fresh } = this.tlbBanks.select(`${this.csr64[s]}:${this.csr64[s + 1]}`);
+    if (fresh) {
+      this.rtlb.flushBank(bank);
+      this.wtlb.flushBank(bank);
+      this.ftlb.flushBank(bank);
+    }
+    this.tlbBank = bank;
+    this.updateMmuState();
+    this.events |= Ev.CTX;
   }
 
   /** Re-derive vmMode/satpRoot from satp (after a satp write). */

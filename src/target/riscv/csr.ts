@@ -368,7 +368,9 @@ export function write_mstatus(cpu: RiscvCpu, v: number): void {
     cpu.rtlb.flushTranslated();
   }
   if (changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM)) cpu.updateMmuState();
-  if (changed & (Mstatus.MIE | Mstatus.SIE)) cpu.events |= Ev.IRQ;
+  // Clearing an enable bit cannot make an interrupt takeable, nor can setting one with nothing
+  // pending and enabled in mie; the loop then need not look (spin_lock_irqsave does this a lot).
+  if (changed & nw & (Mstatus.MIE | Mstatus.SIE) && (cpu.mip & cpu.mie) !== 0) cpu.events |= Ev.IRQ;
 }
 
 /** rmw_mip: software writes to SSIP/STIP/SEIP (SEIP's software bit is OR-ed with the PLIC line). */
@@ -401,8 +403,8 @@ function write_mcountinhibit(cpu: RiscvCpu, v: number): void {
 
 /**
  * write_satp: MODE must be Bare, Sv39 or Sv48, otherwise the whole write is ignored (WARL; Linux
- * probes Sv57 → Sv48 → Sv39 this way). Any change flushes the TLBs, as QEMU does: our TLBs are
- * not ASID-tagged.
+ * probes Sv57 → Sv48 → Sv39 this way). A change selects the TLB bank of the new address space
+ * (tlb.ts): like an ASID-tagged TLB, nothing is flushed (QEMU 7.2 flushes everything).
  */
 function write_satp(cpu: RiscvCpu, lo: number, hi: number): void {
   const mode = hi >>> 28;
@@ -412,7 +414,7 @@ function write_satp(cpu: RiscvCpu, lo: number, hi: number): void {
   cpu.csr64[s] = lo;
   cpu.csr64[s + 1] = hi;
   cpu.updateSatp();
-  cpu.tlbFlush();
+  cpu.selectTlbBank();
 }
 
 /** Predicates and privilege checks of riscv_csrrw_check; false → illegal instruction. */

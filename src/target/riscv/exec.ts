@@ -52,7 +52,7 @@ import {
 } from './int64';
 import { Op } from './ops';
 import { TlbGeom } from './tlb';
-import { land } from './jit';
+import { jit_tier2, land, tier2Calls } from './jit';
 
 const TWO32 = 4294967296;
 /** Placeholder page before the first fetch (never executed: pcOff starts out of range). */
@@ -62,6 +62,8 @@ const NO_PAGE = new CodePage(-1, 0);
  * crossing, and a plain constant so the (rare) paths that set it need no type feedback.
  */
 const RESYNC = 0x40000000;
+/** CodePage.blockCalls value of a block whose calls are not counted any more (jit.ts jit_tier2). */
+const COUNTED = 0xffffffff;
 
 function finish(cpu: RiscvCpu, n: number, r: StopReason): StopReason {
   cpu.retired += n - cpu.runNonRetired;
@@ -138,7 +140,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
       pageBase = cpu.fetchVBase;
       pcOff = (pc - pageBase) | 0;
       bpHere = cpu.fetchBp;
-      land(cpu, page, pcOff);
+      land(cpu, page, pageBase, pcOff);
     }
     let w = ops[pcOff];
     let imm = ops[pcOff + 1];
@@ -159,16 +161,25 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (!bpHere && n + page.blockLen[s] <= budget) {
           cpu.runN = n;
           const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, budget - n);
+          // Count calls; the tier-2 recompile replaces the block for the next call (its budget
+          // check needs the new block's length).
+          const calls = page.blockCalls[s];
+          if (calls !== COUNTED) {
+            page.blockCalls[s] = calls + 1;
+            if (calls + 1 >= tier2Calls) jit_tier2(cpu, page, pageBase, pcOff);
+          }
+          // A block follows changes of the data MMU index itself (jit-gen.ts, CSR writes).
+          dBase = cpu.dataIdx * TlbGeom.SIZE;
           if (r > 0) {
             n += r;
             pcOff = cpu.jitNext | 0;
-            if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+            if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
           } else {
             n -= r;
             const o = cpu.pc - pageBase;
             if (o >= 0 && o < 4096) {
               pcOff = o | 0;
-              land(cpu, page, pcOff);
+              land(cpu, page, pageBase, pcOff);
             } else pcOff = RESYNC;
           }
           continue;
@@ -215,7 +226,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         x[d] = link | 0;
         x[d + 1] = Math.floor(link / TWO32) | 0;
         pcOff += imm;
-        if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+        if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         break;
       }
       case Op.JALR: {
@@ -232,7 +243,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           const o = t - pageBase;
           if (o >= 0 && o < 4096) {
             pcOff = o | 0;
-            land(cpu, page, pcOff);
+            land(cpu, page, pageBase, pcOff);
           } else {
             cpu.pc = t;
             pcOff = RESYNC;
@@ -248,7 +259,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         if (x[a] === x[b] && x[a + 1] === x[b + 1]) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -257,7 +268,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         if (x[a] !== x[b] || x[a + 1] !== x[b + 1]) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -268,7 +279,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const bh = x[b + 1];
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -280,7 +291,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
         else {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         }
         break;
       }
@@ -291,7 +302,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const bh = x[b + 1] >>> 0;
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -303,7 +314,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
         else {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
         }
         break;
       }

@@ -110,6 +110,7 @@ export function decode_slot(cpu: RiscvCpu, page: CodePage, off: number): boolean
     return true;
   }
   if (!uncached) {
+    if (!page.hasCode) cpu.codeCache.markCode(page);
     page.ops[off] = DEC[0];
     page.ops[off + 1] = DEC[1];
   }

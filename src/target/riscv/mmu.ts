@@ -29,6 +29,12 @@ export const enum Prot {
 
 const TWO32 = 4294967296;
 
+/** Key of the level-`level` superpage region (level 1: 2 MiB, 2: 1 GiB, 3: 512 GiB) holding `va` (signed). */
+export function superRegionKey(va: number, level: number): number {
+  const size = 2 ** (12 + 9 * level);
+  return Math.floor(va / size) * size + level;
+}
+
 /** Walk state published for the TLB filler. */
 export const walk = { prot: 0 };
 
@@ -107,6 +113,9 @@ export function get_physical_address(cpu: RiscvCpu, lo: number, hi: number, acce
     if (upd !== pl && !debug) i32[wi] = upd;
     walk.prot =
       (readable ? Prot.R : 0) | (pl & Pte.X ? Prot.X : 0) | (pl & Pte.W && (access === Access.STORE || upd & Pte.D) ? Prot.W : 0);
+    // The TLBs cache 4 KiB pieces of superpages: SFENCE.VMA of one address in such a region must
+    // drop them all (trap.ts helper_tlb_flush), so remember where there are some.
+    if (i > 0 && !debug) cpu.superRegions.add(superRegionKey(hi * TWO32 + (lo >>> 0), i));
     return (ppn + vpnLow) * 4096 + (lo & 4095);
   }
   return Tr.PAGE_FAULT;

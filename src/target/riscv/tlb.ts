@@ -11,7 +11,17 @@
  * MMU indexes (QEMU's riscv_cpu_mmu_index, plus S+SUM as QEMU's MMUIdx_S_SUM): permissions differ
  * per effective privilege, so each has its own entries and privilege switches need no flush.
  *
- * The fetch TLB maps a virtual page to its CodePage (decode cache) per fetch privilege.
+ * Address spaces: the translated indexes exist once per TLB bank, and a bank holds the
+ * translations of one satp value (mode, ASID, root), so a context switch (a satp write) selects
+ * the bank of the new address space instead of flushing: the translations of the last TLB_BANKS
+ * address spaces stay cached, as in an ASID-tagged TLB (privileged spec §4.1.11: writing satp
+ * does not invalidate cached translations; software that changes page tables fences them).
+ * SFENCE.VMA drops every bank's translations. (Linux, seeing writable ASID bits, switches address
+ * spaces by writing satp alone; QEMU 7.2 flushes its whole TLB on every satp change.)
+ *
+ * Slot layout: bank b's U, S and S_SUM entries are slots 3b..3b+2; M-mode's identity entries the
+ * last slot (never flushed by SFENCE.VMA). The fetch TLB maps a virtual page to its CodePage
+ * (decode cache), with slots 2b (U) and 2b+1 (S) per bank and a last one for M.
  */
 
 import type { CodePage } from './code-cache';
@@ -25,25 +35,32 @@ export const enum TlbGeom {
 const TLB_SIZE = TlbGeom.SIZE;
 const TLB_MASK = TlbGeom.MASK;
 
-/** MMU index × TLB_SIZE is the base of that index's entries. */
+/** Kinds of MMU index (the effective privilege of an access, with SUM for S). */
 export const enum MmuIdx {
   U = 0,
   S = 1,
   S_SUM = 2,
   M = 3,
-  COUNT = 4,
 }
 
-/** Entries of the translated indexes (U, S, S_SUM): flushed on satp writes and SFENCE.VMA. */
-const TRANSLATED = 3 * TLB_SIZE;
+/** Address spaces whose translations stay cached (see the header). */
+export const TLB_BANKS = 8;
+const DATA_SLOTS = 3 * TLB_BANKS + 1;
+/** Entries of the translated slots (all banks): dropped by SFENCE.VMA. */
+const TRANSLATED = 3 * TLB_BANKS * TLB_SIZE;
+
+/** The data TLB slot of MMU index kind `kind` in bank `bank` (slot × TLB_SIZE = its first entry). */
+export function dataSlot(kind: number, bank: number): number {
+  return kind === MmuIdx.M ? 3 * TLB_BANKS : 3 * bank + kind;
+}
 
 export class DataTlb {
-  readonly tagLo = new Int32Array(MmuIdx.COUNT * TLB_SIZE).fill(1);
-  readonly tagHi = new Int32Array(MmuIdx.COUNT * TLB_SIZE);
+  readonly tagLo = new Int32Array(DATA_SLOTS * TLB_SIZE).fill(1);
+  readonly tagHi = new Int32Array(DATA_SLOTS * TLB_SIZE);
   /** Byte offset of the page in guest RAM. */
-  readonly off = new Int32Array(MmuIdx.COUNT * TLB_SIZE);
+  readonly off = new Int32Array(DATA_SLOTS * TLB_SIZE);
 
-  /** tlb_set_page: map the page of (lo, hi) for MMU index `idx` to RAM page offset `ramOff`. */
+  /** tlb_set_page: map the page of (lo, hi) for slot `idx` (dataSlot) to RAM page offset `ramOff`. */
   set(idx: number, lo: number, hi: number, ramOff: number): void {
     const i = idx * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
     this.tagLo[i] = lo & ~0xfff;
@@ -51,19 +68,24 @@ export class DataTlb {
     this.off[i] = ramOff;
   }
 
-  /** tlb_flush: drop every translated entry (M-mode's identity entries stay valid). */
+  /** tlb_flush: drop every translated entry of every bank (M-mode's identity entries stay valid). */
   flushTranslated(): void {
     this.tagLo.fill(1, 0, TRANSLATED);
+  }
+
+  /** Drop the entries of one bank (it is given to another address space). */
+  flushBank(bank: number): void {
+    this.tagLo.fill(1, 3 * bank * TLB_SIZE, 3 * (bank + 1) * TLB_SIZE);
   }
 
   flushAll(): void {
     this.tagLo.fill(1);
   }
 
-  /** tlb_flush_page: drop the entries of one virtual page in every index. */
+  /** tlb_flush_page: drop the entries of one virtual page in every slot. */
   flushPage(lo: number, hi: number): void {
     const tag = lo & ~0xfff;
-    for (let idx = 0; idx < MmuIdx.COUNT; idx++) {
+    for (let idx = 0; idx < DATA_SLOTS; idx++) {
       const i = idx * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
       if (this.tagLo[i] === tag && this.tagHi[i] === hi) this.tagLo[i] = 1;
     }
@@ -78,15 +100,24 @@ export class DataTlb {
   }
 }
 
-/** Fetch privilege index: U = 0, S = 1, M = 2. */
-export const FETCH_IDX_COUNT = 3;
-const FETCH_SIZE = 256;
-const FETCH_MASK = FETCH_SIZE - 1;
+/** Fetch slots: 2b (U) and 2b+1 (S) for bank b, then M. */
+const FETCH_SLOTS = 2 * TLB_BANKS + 1;
+export const enum FetchGeom {
+  SIZE = 1024,
+  MASK = SIZE - 1,
+}
+const FETCH_SIZE = FetchGeom.SIZE;
+const FETCH_MASK = FetchGeom.MASK;
+
+/** The fetch TLB slot for privilege `priv` (0 U, 1 S, 3 M) in bank `bank`. */
+export function fetchSlot(priv: number, bank: number): number {
+  return priv === 3 ? 2 * TLB_BANKS : 2 * bank + priv;
+}
 
 export class FetchTlb {
-  readonly tagLo = new Int32Array(FETCH_IDX_COUNT * FETCH_SIZE).fill(1);
-  readonly tagHi = new Int32Array(FETCH_IDX_COUNT * FETCH_SIZE);
-  readonly pages: (CodePage | null)[] = new Array<CodePage | null>(FETCH_IDX_COUNT * FETCH_SIZE).fill(null);
+  readonly tagLo = new Int32Array(FETCH_SLOTS * FETCH_SIZE).fill(1);
+  readonly tagHi = new Int32Array(FETCH_SLOTS * FETCH_SIZE);
+  readonly pages: (CodePage | null)[] = new Array<CodePage | null>(FETCH_SLOTS * FETCH_SIZE).fill(null);
 
   index(fidx: number, lo: number): number {
     return fidx * FETCH_SIZE + ((lo >>> 12) & FETCH_MASK);
@@ -105,9 +136,13 @@ export class FetchTlb {
     this.pages[i] = page;
   }
 
-  /** Drop the translated (U and S) entries. */
+  /** Drop the translated (U and S) entries of every bank. */
   flushTranslated(): void {
-    this.tagLo.fill(1, 0, 2 * FETCH_SIZE);
+    this.tagLo.fill(1, 0, 2 * TLB_BANKS * FETCH_SIZE);
+  }
+
+  flushBank(bank: number): void {
+    this.tagLo.fill(1, 2 * bank * FETCH_SIZE, 2 * (bank + 1) * FETCH_SIZE);
   }
 
   flushAll(): void {
@@ -116,9 +151,41 @@ export class FetchTlb {
 
   flushPage(lo: number, hi: number): void {
     const tag = lo & ~0xfff;
-    for (let f = 0; f < FETCH_IDX_COUNT; f++) {
+    for (let f = 0; f < FETCH_SLOTS; f++) {
       const i = f * FETCH_SIZE + ((lo >>> 12) & FETCH_MASK);
       if (this.tagLo[i] === tag && this.tagHi[i] === hi) this.tagLo[i] = 1;
     }
+  }
+}
+
+/**
+ * Which bank holds which address space: up to TLB_BANKS satp values, the least recently selected
+ * one given away when a new one comes.
+ */
+export class TlbBanks {
+  private readonly keys: (string | null)[] = new Array<string | null>(TLB_BANKS).fill(null);
+  private readonly used = new Float64Array(TLB_BANKS);
+  private clock = 0;
+
+  /** The bank of address space `key`; `fresh` is set when it was (re)assigned and must be flushed. */
+  select(key: string): { bank: number; fresh: boolean } {
+    this.clock++;
+    let lru = 0;
+    for (let b = 0; b < TLB_BANKS; b++) {
+      if (this.keys[b] === key) {
+        this.used[b] = this.clock;
+        return { bank: b, fresh: false };
+      }
+      if (this.used[b] < this.used[lru]) lru = b;
+    }
+    this.keys[lru] = key;
+    this.used[lru] = this.clock;
+    return { bank: lru, fresh: true };
+  }
+
+  /** Forget every assignment (the TLBs are being flushed whole). */
+  reset(): void {
+    this.keys.fill(null);
+    this.used.fill(0);
   }
 }

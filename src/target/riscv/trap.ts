@@ -9,6 +9,7 @@ import type { RiscvCpu } from './cpu';
 import { Excp, Mstatus } from './cpu-bits';
 import { CsrSlot } from './csr';
 import { Ev } from './events';
+import { superRegionKey } from './mmu';
 
 const epc = new Int32Array(2);
 
@@ -171,14 +172,35 @@ export function helper_wfi(cpu: RiscvCpu): boolean {
 }
 
 /**
- * helper_tlb_flush (SFENCE.VMA): illegal in U-mode and in S-mode with mstatus.TVM. Like QEMU 7.2
- * this flushes every cached translation whatever rs1/rs2 say (always allowed: §4.2.1).
+ * helper_tlb_flush (SFENCE.VMA): illegal in U-mode and in S-mode with mstatus.TVM. With rs1 = x0
+ * every cached translation is dropped (of every address space: more than rs2's ASID asks, which
+ * is allowed, §4.2.1). With an address in rs1, only that 4 KiB page's entries (in every address
+ * space), unless the TLBs hold pieces of a superpage covering it: then everything, since the
+ * fence orders updates of the leaf PTE that maps the whole superpage. (QEMU 7.2 always flushes
+ * everything; Linux fences single user pages after every page fault it resolves.)
  */
 export function helper_tlb_flush(cpu: RiscvCpu, raw: number): boolean {
   const priv = cpu.priv;
   if (priv === Priv.U || (priv === Priv.S && cpu.mstatus & Mstatus.TVM)) {
     return raise_exception(cpu, Excp.ILLEGAL_INST, raw, 0);
   }
-  cpu.tlbFlush();
+  const rs1 = (raw >>> 15) & 31;
+  if (rs1 === 0) {
+    cpu.tlbFlush();
+    return true;
+  }
+  const lo = cpu.xr[2 * rs1];
+  const hi = cpu.xr[2 * rs1 + 1];
+  const sr = cpu.superRegions;
+  if (sr.size !== 0) {
+    const va = hi * 4294967296 + (lo >>> 0);
+    for (let level = 1; level <= 3; level++) {
+      if (sr.has(superRegionKey(va, level))) {
+        cpu.tlbFlush();
+        return true;
+      }
+    }
+  }
+  cpu.tlbFlushPage(lo, hi);
   return true;
 }

@@ -16,7 +16,7 @@
 
 import { AddressSpace, GuestRam } from '../../system/memory';
 import type { RiscvCpu } from './cpu';
-import { getJitThresholds, setJitThreshold } from './jit';
+import { getJitThresholds, getJitTier2Calls, setJitThreshold } from './jit';
 
 // ---- a minimal RV64GC encoder ----
 type Item =
@@ -274,10 +274,11 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
   assemble(program(), FIXED, ram.view, 0);
   assemble([jalr(ZERO, RA, 0)], FIXED, ram.view, 0x8000);
   cpu = makeCpu(as);
-  // Compile blocks early so the interpreter's block paths (and the megamorphic call into blocks)
-  // get their feedback too; the first rounds still run everything interpreted.
-  const saved = getJitThresholds();
-  if (saved[0] !== 0) setJitThreshold(3);
+  // Compile blocks early (and recompile them at tier 2) so the interpreter's block paths (and the
+  // megamorphic call into blocks) get their feedback too; the first rounds still run everything
+  // interpreted.
+  const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
+  if (saved[0] !== 0) setJitThreshold(3, 3, 60);
   for (let round = 0; round < 40; round++) {
     cpu.reset(BigInt(RAM_BASE));
     if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
@@ -289,7 +290,7 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
     res.instructions += cpu.instret;
     if (r.kind !== 'wfi' || cpu.getGpr(T6) !== 1n) res.ok = false;
   }
-  setJitThreshold(saved[0], saved[1]);
+  setJitThreshold(...saved);
   res.ms = performance.now() - t0;
   return res;
 }

@@ -4,10 +4,9 @@
  * every run(k) slice of random length (pc, all registers, trap CSRs, instret). Slices end inside
  * compiled loops, interrupts arrive mid-loop, loads fault mid-block, code modifies itself.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, test } from 'vitest';
 import { haveBinutils } from './helpers/asm';
-import { assembleTest, makeBench, type Bench } from './helpers/machine';
-import { getJitThresholds, setJitThreshold } from '../../../src/target/riscv/jit';
+import { runLockstep } from './helpers/jit-lockstep';
 
 const PROGRAMS: Record<string, string> = {
   'tight loops, memory, W ops, a CSR read, self-modifying code': `
@@ -113,48 +112,13 @@ test:
 `,
 };
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
-    return seed;
-  };
-}
-
-function state(b: Bench): string[] {
-  const c = b.cpu;
-  const s = [`pc=${c.getPc().toString(16)}`, `instret=${c.instret}`, `priv=${c.priv}`];
-  for (let i = 1; i < 32; i++) s.push(`x${i}=${c.getGpr(i).toString(16)}`);
-  for (const csr of [0x300, 0x341, 0x342, 0x343, 0x344]) s.push(`csr${csr.toString(16)}=${c.getCsr(csr)!.toString(16)}`);
-  return s;
-}
-
 describe.skipIf(!haveBinutils())('JIT lockstep with the interpreter', () => {
   for (const [name, body] of Object.entries(PROGRAMS)) {
     test(name, () => {
-      const asm = assembleTest(body);
-      const saved = getJitThresholds();
-      try {
-        setJitThreshold(0);
-        const interp = makeBench(asm.bin);
-        setJitThreshold(1);
-        const jit = makeBench(asm.bin);
-        const next = rng(name.length);
-        let guard = 0;
-        while (!interp.finished() && guard++ < 20000) {
-          const k = 1 + (next() % 97);
-          setJitThreshold(0);
-          const r1 = interp.cpu.run(k);
-          setJitThreshold(1);
-          const r2 = jit.cpu.run(k);
-          expect(r2.kind).toBe(r1.kind);
-          expect(state(jit)).toEqual(state(interp));
-        }
-        expect(interp.finished()).toBe(true);
-        expect(jit.out()).toBe(interp.out());
-        expect(jit.cpu.codeCache.pages.some((p) => p !== undefined && p.heads.length > 0)).toBe(true);
-      } finally {
-        setJitThreshold(saved[0], saved[1]);
-      }
+      runLockstep(body, { jit: [1, 1, 0xfffffffe], maxSlice: 97, seed: name.length });
+    });
+    test(`${name} (tier 2, longer slices)`, () => {
+      runLockstep(body, { jit: [1, 1, 2], maxSlice: 500, seed: name.length });
     });
   }
 });

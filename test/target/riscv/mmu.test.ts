@@ -8,22 +8,12 @@
  * non-U leaf for VA 0x8000_0000 (root[2]); tests add their own mappings at VA 0x4000_0000+.
  */
 import { defineCases } from './helpers/cases';
+import { PTE_MACRO } from './helpers/asm';
 
 const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
 
 /** Page-table macros. PTE table, index, reg, flags: table[index] = PPN(reg) | flags. */
-const PT_MACROS = `
-.macro PTE table, index, reg, flags
-  srli t0, \\reg, 12
-  slli t0, t0, 10
-  li t1, \\flags
-  or t0, t0, t1
-  la t1, \\table
-  li t2, (\\index) * 8
-  add t1, t1, t2
-  sd t0, 0(t1)
-.endm
-# Raw PTE value
+const PT_MACROS = `${PTE_MACRO}# Raw PTE value
 .macro PTEV table, index, value
   li t0, \\value
   la t1, \\table

@@ -23,6 +23,20 @@ SECTIONS {
 }
 `;
 
+/** Page-table macro for test programs: `PTE table, index, reg, flags` stores table[index] = PPN(reg) | flags. */
+export const PTE_MACRO = `
+.macro PTE table, index, reg, flags
+  srli t0, \\reg, 12
+  slli t0, t0, 10
+  li t1, \\flags
+  or t0, t0, t1
+  la t1, \\table
+  li t2, (\\index) * 8
+  add t1, t1, t2
+  sd t0, 0(t1)
+.endm
+`;
+
 export function haveBinutils(): boolean {
   try {
     execFileSync('riscv64-linux-gnu-as', ['--version'], { stdio: 'ignore' });

@@ -1,7 +1,8 @@
 /**
  * Table-driven assembly tests: each case is a harness program (machine.ts) plus the RES values it
- * must print. Every program runs on vtrace twice: interpreter only, and with the block compiler
- * (jit.ts) compiling every block the first time execution lands on it. The same programs also run under the real QEMU 7.2 when it is installed (set
+ * must print. Every program runs on vtrace three times: interpreter only, with the block compiler
+ * (jit.ts) compiling every block the first time execution lands on it, and the same with every
+ * block recompiled as a full region (tier 2) on its second call. The same programs also run under the real QEMU 7.2 when it is installed (set
  * VTRACE_NO_QEMU=1 to skip), as an oracle for the expectations. QEMU runs with
  * `-cpu rv64,h=false` (QEMU 7.2's default rv64 also has the H extension, which vtrace does not
  * model); a case lists `qemu` when QEMU 7.2 is known to differ (documented deviations).
@@ -11,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { haveBinutils } from './asm';
 import { assembleTest, hex, runTest, u, type BenchOptions } from './machine';
 import { haveQemu, runOnQemu } from './qemu';
-import { getJitThresholds, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../../src/target/riscv/jit';
 
 export interface AsmCase {
   name: string;
@@ -39,21 +40,22 @@ function resolve(e: Expected, symbols: Map<string, bigint>): bigint[] {
 
 export function defineCases(cases: AsmCase[]): void {
   const bin = haveBinutils();
-  // Each program runs twice: interpreter only, and with every block compiled on first landing.
-  for (const [mode, threshold] of [
-    ['interpreter', 0],
-    ['jit', 1],
+  // Interpreter only; every block compiled on first landing; and recompiled at tier 2 at once.
+  for (const [mode, threshold, tier2] of [
+    ['interpreter', 0, 1],
+    ['jit', 1, 0xfffffffe],
+    ['jit tier 2', 1, 2],
   ] as const) {
     describe.skipIf(!bin)(`vtrace (${mode})`, () => {
       for (const c of cases) {
         test(c.name, () => {
-          const saved = getJitThresholds();
-          setJitThreshold(threshold);
+          const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
+          setJitThreshold(threshold, threshold, tier2);
           try {
             const r = runTest(c.body, { ...c.bench, maxInstructions: c.maxInstructions });
             expect(hex(r.results)).toEqual(hex(resolve(c.expect, r.asm.symbols)));
           } finally {
-            setJitThreshold(saved[0], saved[1]);
+            setJitThreshold(...saved);
           }
         });
       }
