@@ -54,3 +54,10 @@ test('vtrace run --help lists the QEMU options', async () => {
   expect(r.stdout).toContain('-kernel FILE');
   expect(r.stdout).toContain('Ctrl-A x');
 });
+
+test('a reader that closes the pipe early (`vtrace ... --help | head -1`) ends vtrace without a stack trace', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${VTRACE}" run --help | head -1 >/dev/null; "${process.execPath}" "${VTRACE}" strace --help | head -1 >/dev/null`], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.status).toBe(0);
+  expect(r.stderr).not.toMatch(/EPIPE|Error:/);
+});
