@@ -1,4 +1,5 @@
 /** virtio-blk on top of the qtest-style virtio-mmio driver: device setup and request builders. */
+import * as fs from 'node:fs';
 import { VirtIOBlock, type VirtIOBlkOptions } from '../../../src/hw/block/virtio-blk';
 import type { BlockBackendOps } from '../../../src/hw/block/block-backend-ops';
 import { VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT } from '../../../src/hw/block/virtio-blk-config';
@@ -99,4 +100,12 @@ export function pattern(len: number, seed: number): Uint8Array {
   const a = new Uint8Array(len);
   for (let i = 0; i < len; i++) a[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
   return a;
+}
+
+/** A raw image file of `size` zero bytes at `file`, `fill` applied first. Returns the path. */
+export function imageFile(file: string, size: number, fill?: (b: Buffer) => void): string {
+  const b = Buffer.alloc(size);
+  fill?.(b);
+  fs.writeFileSync(file, b);
+  return file;
 }

@@ -18,7 +18,7 @@ import { clearUtilTraceHooks, utilTraceHooks } from '../../../src/util/trace-hoo
 import type { GuestRam } from '../../../src/system/memory';
 import { VirtioMmioTestDriver } from '../virtio/qtest-virtio';
 import { requireFreshDist } from '../../util/util-test-helpers';
-import { blkRequest, blkStart, pattern, readReq, statusOf, writeReq } from './blk-driver';
+import { blkRequest, blkStart, pattern, readReq, statusOf, writeReq, imageFile } from './blk-driver';
 
 let dir = '';
 let io: IOThread;
@@ -35,13 +35,7 @@ afterAll(() => {
 });
 afterEach(() => clearUtilTraceHooks());
 
-function image(size: number, fill?: (b: Buffer) => void): string {
-  const f = path.join(dir, `disk${n++}.img`);
-  const b = Buffer.alloc(size);
-  fill?.(b);
-  fs.writeFileSync(f, b);
-  return f;
-}
+const image = (size: number, fill?: (b: Buffer) => void): string => imageFile(path.join(dir, `disk${n++}.img`), size, fill);
 
 function rig(legacy: boolean, file: string, serial = '') {
   const id = `dp${n++}`;

@@ -14,7 +14,7 @@ import { VIRTIO_BLK_F_RO, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_WRITE_ZEROES } from '
 import { virtio_has_feature } from '../../../src/hw/virtio/virtio';
 import { clearVirtioBlkTraceHooks, virtioBlkTraceHooks } from '../../../src/hw/block/trace-hooks';
 import { requireFreshDist } from '../../util/util-test-helpers';
-import { blkRequest, blkStart, makeBlkRig, pattern, readReq, statusOf, writeReq } from './blk-driver';
+import { blkRequest, blkStart, makeBlkRig, pattern, readReq, statusOf, writeReq, imageFile } from './blk-driver';
 
 let dir = '';
 const drives: BlockBackend[] = [];
@@ -30,13 +30,7 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function image(size: number, fill?: (b: Buffer) => void): string {
-  const f = path.join(dir, `disk${n++}.img`);
-  const b = Buffer.alloc(size);
-  fill?.(b);
-  fs.writeFileSync(f, b);
-  return f;
-}
+const image = (size: number, fill?: (b: Buffer) => void): string => imageFile(path.join(dir, `disk${n++}.img`), size, fill);
 
 function open(file: string, readOnly = false): BlockBackend {
   const blk = blockdevOpen({ file, format: 'raw', id: `vblk${n++}`, readOnly });
