@@ -15,12 +15,7 @@ import { RecordingFeed } from '../dash/recording-feed';
 import { SocketFeed } from '../dash/socket-feed';
 import { VtrError } from '../trace/vtr-reader';
 
-export const DASH_HELP = `
-  vtrace dash boot.vtr                 charts of a recording (made with --trace-out)
-  vtrace dash /tmp/vtrace.sock         a live run started with --control-socket /tmp/vtrace.sock
-  --interval TIME   sample interval for a recording (units ns, us, ms, s; default: ~60 samples)
-Charts: IOPS and MB/s over time, the log2 latency histogram (µs, biolatency's buckets), queue
-depth and busy pool workers, guest MIPS. q, Esc or Ctrl-C quits. Needs a terminal.`;
+export { DASH_HELP } from '../dash/dash-help';
 
 /** `1.5`, `250ms`, `100us`, `1s` → ns. */
 export function parseInterval(v: string): number {

@@ -3,13 +3,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, parseQemuArgs } from './qemu-options';
-import { runCommand } from './run';
-import { guestBuildCommand } from './guest';
-import { straceCommand } from './strace';
-import { exportCommand } from './export';
-import { debugCommand } from './debug';
 import { takeFrontEndArgs } from '../tui/front-end-args';
-import { dashCommand, DASH_HELP } from './dash';
+import { DASH_HELP } from '../dash/dash-help';
+// Each subcommand's implementation is loaded when it runs: `vtrace run` must not pay for the
+// dashboard's blessed-contrib, the exporters or the console (startup time is part of the boot).
 
 /**
  * A subcommand that takes its arguments as they are (QEMU options, strace's, gdb's): commander
@@ -57,7 +54,7 @@ console, I/O-path events, request pipeline, backtraces, threads, stats; ? lists 
     .action(async (args: string[]) => {
       const { rest, fe } = takeFrontEndArgs(args);
       const opts = parseQemuArgs(rest);
-      process.exitCode = await runCommand(opts, fe);
+      process.exitCode = await (require('./run') as typeof import('./run.js')).runCommand(opts, fe);
     });
 
   rawArgsCommand(program, 'dash')
@@ -65,7 +62,7 @@ console, I/O-path events, request pipeline, backtraces, threads, stats; ? lists 
     .usage('(FILE.vtr | SOCKET) [--once] [--interval SECONDS]')
     .addHelpText('after', DASH_HELP)
     .action(async (args: string[]) => {
-      process.exitCode = await dashCommand(args);
+      process.exitCode = await (require('./dash') as typeof import('./dash.js')).dashCommand(args);
     });
 
   rawArgsCommand(program, 'strace')
@@ -81,7 +78,7 @@ Options as strace's: -f [pid TID] prefixes, -t/-tt/-ttt wall time, -T durations,
 -k the stitched backtrace after each call. Buffers are shown as recorded (strace's -s 32).`,
     )
     .action(async (args: string[]) => {
-      process.exitCode = await straceCommand(args);
+      process.exitCode = await (require('./strace') as typeof import('./strace.js')).straceCommand(args);
     });
 
   rawArgsCommand(program, 'export')
@@ -99,8 +96,8 @@ bottom halves, coroutine runs, pool jobs and syscalls; coroutines also as async 
 per virtio-blk request (QueueNotify store → dispatch → coroutine → worker pread → interrupt);
 counters: requests in flight, pool queue depth, busy workers.`,
     )
-    .action((args: string[]) => {
-      process.exitCode = exportCommand(args);
+    .action(async (args: string[]) => {
+      process.exitCode = (require('./export') as typeof import('./export.js')).exportCommand(args);
     });
 
   rawArgsCommand(program, 'debug')
@@ -123,15 +120,15 @@ bt [-three], frame N, up, down; trace-event NAME on|off; help; info plugins and 
 --plugin plugins (docs/plugins.md). docs/walkthroughs/ has examples.`,
     )
     .action(async (args: string[]) => {
-      process.exitCode = await debugCommand(args);
+      process.exitCode = await (require('./debug') as typeof import('./debug.js')).debugCommand(args);
     });
 
   const guest = program.command('guest').description('Guest images');
   guest
     .command('build')
     .description('Build the riscv64 Linux guest (kernel, initramfs, ext4 rootfs) from Debian packages; prints the output directory')
-    .action(() => {
-      process.exitCode = guestBuildCommand();
+    .action(async () => {
+      process.exitCode = (require('./guest') as typeof import('./guest.js')).guestBuildCommand();
     });
 
   return program;

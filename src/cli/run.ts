@@ -12,7 +12,7 @@ import { repoRoot } from './guest';
 import * as os from 'node:os';
 import { traceHelpText } from '../trace/control';
 import { GdbAddressError, GdbServer, parseGdbAddress, type GdbAddress } from '../gdbstub/server';
-import { openLiveFrontEnd, tuiWanted } from '../tui/launch';
+import { tuiWanted } from '../tui/front-end-args';
 import type { FrontEndArgs } from '../tui/front-end-args';
 
 /** Size of the scratch disk the default guest exercises (2048 sectors). */
@@ -100,7 +100,9 @@ async function runMachine(options: MachineOptions, frontEnd: FrontEndArgs): Prom
   let failed = false;
   // ── live front ends (src/tui/launch.ts): the TUI on a terminal, the control socket for `vtrace dash`.
   // They watch the run's recording (set up here, before the emulator starts); the TUI owns the console.
-  const live = await openLiveFrontEnd(options, frontEnd);
+  // Ink, React and the TUI's model are loaded only when one of them is wanted (startup time).
+  const wanted = frontEnd.tui === true || frontEnd.controlSocket !== undefined || tuiWanted(options, frontEnd);
+  const live = wanted ? await (require('../tui/launch') as typeof import('../tui/launch.js')).openLiveFrontEnd(options, frontEnd) : null;
   const emu = new EmulatorThread(options, {
     serial: (data) => (live?.ownsConsole ? live.serial(data) : process.stdout.write(data)),
     warning: (text) => process.stderr.write(text),

@@ -6,9 +6,11 @@
  *   --tui                    the TUI even when -nographic is given (stdout must be a terminal)
  *   --control-socket PATH    serve live statistics on a Unix socket for `vtrace dash PATH`
  *
- * Contract: pure; throws CliError for a missing PATH.
+ * Contract: takeFrontEndArgs is pure and throws CliError for a missing PATH; tuiWanted reads the
+ * terminals and the environment. Kept free of Ink and React: `vtrace run` loads the TUI (launch.ts)
+ * only when it is wanted.
  */
-import { CliError } from '../cli/qemu-options';
+import { CliError, type MachineOptions } from '../cli/qemu-options';
 
 export interface FrontEndArgs {
   /** true: --tui, false: --no-tui, undefined: decide (a terminal and no -nographic). */
@@ -30,4 +32,16 @@ export function takeFrontEndArgs(argv: readonly string[]): { rest: string[]; fe:
     } else rest.push(a);
   }
   return { rest, fe };
+}
+
+/** Ink's own test (is-in-ci): under CI it draws no interactive frames, so the TUI would stay blank. */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI !== '0' && env.CI !== 'false' && ('CI' in env || 'CONTINUOUS_INTEGRATION' in env || Object.keys(env).some((k) => k.startsWith('CI_')));
+}
+
+/** Does this run get the TUI? A terminal on both ends, no -nographic (unless --tui), no --no-tui, not under CI. */
+export function tuiWanted(o: MachineOptions, fe: FrontEndArgs, stdin = process.stdin, stdout = process.stdout): boolean {
+  if (fe.tui === false || o.dumpDtb !== undefined || o.trace.help) return false;
+  if (!stdout.isTTY || !stdin.isTTY || process.env.TERM === 'dumb' || inCi()) return false;
+  return fe.tui === true || !o.nographic;
 }

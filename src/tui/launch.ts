@@ -24,7 +24,8 @@ import * as path from 'node:path';
 import * as React from 'react';
 import type { MachineOptions } from '../cli/qemu-options';
 import type { EmulatorResult, EmulatorThread } from '../system/emulator';
-import type { FrontEndArgs } from './front-end-args';
+import { inCi, tuiWanted, type FrontEndArgs } from './front-end-args';
+export { inCi, tuiWanted };
 import { TuiModel } from './model/tui-model';
 import { EventSource, type EventSink } from './live/event-source';
 import { DebugVmControl, type VmControl } from './live/vm-control';
@@ -40,18 +41,6 @@ import { PluginPaneFeed } from '../plugin/tui-pane';
 /** Events the TUI needs when the user's -trace patterns would not record them. */
 export const TUI_TRACE_SPECS = ['backtrace_*', 'vcpu_run_*', 'virtio_mmio_write_offset', 'virtqueue_pop', 'virtio_notify', 'virtio_blk_*', 'coroutine_create', 'qemu_*coroutine*', 'thread_pool_*', 'worker_thread_*', 'syscall_*', 'aio_dispatch_handler', 'aio_bh_call'];
 
-
-/** Ink's own test (is-in-ci): under CI it draws no interactive frames, so the TUI would stay blank. */
-export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.CI !== '0' && env.CI !== 'false' && ('CI' in env || 'CONTINUOUS_INTEGRATION' in env || Object.keys(env).some((k) => k.startsWith('CI_')));
-}
-
-/** Does this run get the TUI? A terminal on both ends, no -nographic (unless --tui), no --no-tui, not under CI. */
-export function tuiWanted(o: MachineOptions, fe: FrontEndArgs, stdin = process.stdin, stdout = process.stdout): boolean {
-  if (fe.tui === false || o.dumpDtb !== undefined || o.trace.help) return false;
-  if (!stdout.isTTY || !stdin.isTTY || process.env.TERM === 'dumb' || inCi()) return false;
-  return fe.tui === true || !o.nographic;
-}
 
 /** A model + event source watching the run's recording (shared by the TUI and the socket). */
 function sinkFor(m: TuiModel): EventSink {

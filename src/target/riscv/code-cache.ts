@@ -81,6 +81,13 @@ export class CodePage {
     epoch: number,
   ) {
     this.epoch = epoch;
+    // Fields that change after construction: stored twice here so V8 tracks them as mutable from
+    // the start (a first change later would deoptimize the interpreter loop, which reads them).
+    this.blocks = null;
+    this.heads = [];
+    this.smc = 0;
+    this.hasCode = false;
+    this.sumValid = false;
   }
 
   /** May blocks be compiled for this page? */

@@ -305,15 +305,24 @@ export class RegionBuilder {
       const vo = main.steps[t].i.vo;
       if (!this.lim.follow && !(t === 0 && src === main.steps.length - 1)) return undefined;
       if (t <= src) {
+        // A loop [t, e) must contain its back edge (e > src) and nest with the other intervals;
+        // a loop may run on past its back edge (falling off its end leaves it), so take the
+        // first e that nests. A loop around the whole main path always does: that is how the
+        // back edges of a loop with many arms (inflate's, each arm ending in `continue`) stay in.
         const same = intervals.find((iv) => iv.kind === 'loop' && iv.start === t);
+        const last = main.steps.length;
         if (same !== undefined) {
           if (src + 1 <= same.end) return { kind: 'loop', id: same.id, vo };
-          if (!fitsExcept(intervals, same, t, src + 1)) return undefined;
-          same.end = src + 1;
+          let e = src + 1;
+          while (e <= last && !fitsExcept(intervals, same, t, e)) e++;
+          if (e > last) return undefined;
+          same.end = e;
           return { kind: 'loop', id: same.id, vo };
         }
-        if (!fits(t, src + 1)) return undefined;
-        const iv: Interval = { id: this.nextId++, kind: 'loop', start: t, end: src + 1 };
+        let e = src + 1;
+        while (e <= last && !fits(t, e)) e++;
+        if (e > last) return undefined;
+        const iv: Interval = { id: this.nextId++, kind: 'loop', start: t, end: e };
         intervals.push(iv);
         return { kind: 'loop', id: iv.id, vo };
       }
