@@ -364,7 +364,14 @@ export class RegionBuilder {
       const side = this.lim.side > 0 ? this.walk(target, this.lim.side, true, joinAt(k)) : { steps: [], end: { kind: 'exit', vo: target } as Edge };
       const joins = side.end.kind === 'loop' || side.end.kind === 'block';
       if (side.steps.length > 0 && (joins || (this.lim.hotSides && this.heat(target) >= hot))) {
-        for (const st of side.steps) if (flowOf(st.i.w) === Flow.BRANCH) st.taken = { kind: 'exit', vo: st.i.vo + st.i.imm };
+        // Its branches leave the region, unless they go back to the main path where an edge can be
+        // structured (a loop's condition at the end of one arm, branching back to the head).
+        const join = joinAt(k);
+        for (const st of side.steps) {
+          if (flowOf(st.i.w) !== Flow.BRANCH) continue;
+          const to = st.i.vo + st.i.imm;
+          st.taken = (!st.callee ? join(to) : undefined) ?? { kind: 'exit', vo: to };
+        }
         if (side.steps[0].enterPage === undefined && pageDelta(target) !== pageDelta(s.i.vo)) side.steps[0].enterPage = pageDelta(target);
         s.taken = { kind: 'side', path: side };
       } else {

@@ -45,6 +45,44 @@ test:
   ret
 `;
 
+/**
+ * A loop whose arms each end with the loop's condition, branching back to the head from inside
+ * the arm (gcc's shape of inflate_fast's `do { ... } while (in < last && out < end)`): at tier 2
+ * those branches are side-path branches that become the loop's `continue`.
+ */
+const ARMS_BRANCH_BACK = `
+.option norvc
+test:
+  mv s0, ra
+  li a0, 0
+  li a1, 0
+  li a2, 300
+  li a4, 0
+1:
+  andi t0, a0, 1
+  bnez t0, 3f
+  add a1, a1, a0
+  addi a0, a0, 1
+  blt a0, a2, 1b
+  j 4f
+3:
+  xor a4, a4, a0
+  slli t1, a4, 3
+  add a1, a1, t1
+  addi a0, a0, 1
+  bge a0, a2, 4f
+  andi t2, a0, 15
+  bnez t2, 1b
+  addi a4, a4, 5
+  j 1b
+4:
+  RES a0
+  RES a1
+  RES a4
+  mv ra, s0
+  ret
+`;
+
 export const CALLS = `
 .option norvc
 .option norelax
@@ -260,6 +298,7 @@ udata: .space 4096
 
 export const REGION_PROGRAMS: Record<string, string> = {
   'loops whose back edge is a side path, if/else arms, nested loops': LOOPS,
+  'a loop whose arms each branch back to its head (inflate_fast)': ARMS_BRANCH_BACK,
   'leaf calls inlined (same page, other page, AUIPC+JALR), a callee returning elsewhere': CALLS,
   'a callee on another page patched while regions have it inlined': PATCHED_CALLEE,
   'code crossing a page end, with and without an instruction straddling it': PAGE_END,
