@@ -190,6 +190,8 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
   /** Plugin instrumentation (cpu-api.ts ExecHooks, exec-hooks.ts); null: the normal path. */
   execHooks: ExecHooks | null = null;
   halted = false;
+  /** step() leaves pending interrupts for the next run (QEMU's default SSTEP_NOIRQ). */
+  stepMasksInterrupts = true;
 
   constructor(opts: RiscvCpuOptions) {
     // Once per process: give the interpreter loop type feedback for every op (warmup.ts).
@@ -231,13 +233,22 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
     return this.execHooks === null ? cpu_exec(this, budget, false) : cpu_exec_hooked(this, budget, false);
   }
 
+  /**
+   * One instruction. As QEMU's gdbstub steps by default (SSTEP_NOIRQ), interrupts are not taken
+   * during the step: the instruction at pc runs, and a pending interrupt is taken by the next
+   * run() (or step() with stepMasksInterrupts false), so stepping stays in the code being read
+   * instead of landing in the trap vector at every timer tick.
+   */
   step(): StopReason {
     if (this.halted) return STOP_WFI;
     if (this.wfiWaiting) {
       if ((this.mip & this.mie) === 0) return STOP_WFI;
       this.wfiWaiting = false;
     }
+    const irq = this.stepMasksInterrupts ? this.events & Ev.IRQ : 0;
+    this.events &= ~irq;
     const r = this.execHooks === null ? cpu_exec(this, 1, true) : cpu_exec_hooked(this, 1, true);
+    this.events |= irq; // evaluated again when the hart next runs
     return r.kind === 'budget' || r.kind === 'wfi' ? STOP_STEPPED : r;
   }
 

@@ -346,8 +346,42 @@ handler:
     b.cpu.run(200);
     expect(b.cpu.getPc()).toBe(asm.symbols.get('loop'));
     b.cpu.setInterruptPending(Mip.MEIP, true);
+    b.cpu.stepMasksInterrupts = false;
     b.cpu.step();
     expect(b.cpu.getPc()).toBe(asm.symbols.get('handler'));
     expect(b.cpu.getCsr(0x341)).toBe(asm.symbols.get('loop'));
+  });
+
+  test('step() runs the instruction at pc with an interrupt pending (QEMU SSTEP_NOIRQ); the next run takes it', () => {
+    const asm = assembleTest(`
+.option norvc
+test:
+  la t0, handler
+  csrw mtvec, t0
+  li t0, 0x800
+  csrw mie, t0
+  csrsi mstatus, 8
+loop:
+  addi a1, a1, 1
+  j loop
+handler:
+  csrr a0, mcause
+  RES a0
+  j finish
+`);
+    const b = makeBench(asm.bin);
+    b.cpu.run(201);
+    const loop = asm.symbols.get('loop')!;
+    expect(b.cpu.getPc()).toBe(loop);
+    const a1 = b.cpu.getGpr(11);
+    b.cpu.setInterruptPending(Mip.MEIP, true);
+    expect(b.cpu.step()).toEqual({ kind: 'stepped' });
+    expect(b.cpu.getPc()).toBe(loop + 4n);
+    expect(b.cpu.getGpr(11)).toBe(a1 + 1n);
+    b.cpu.step();
+    expect(b.cpu.getPc()).toBe(loop);
+    b.cpu.run(1);
+    expect(b.cpu.getPc()).toBe(asm.symbols.get('handler'));
+    expect(b.cpu.getCsr(0x341)).toBe(loop);
   });
 });
