@@ -11,8 +11,10 @@
  *
  *   trace   recording cost (boot + dd with every tracepoint recorded vs off) and export speed
  *           (bench/trace.js)
+ *   tui     what the live TUI costs the guest under full tracing, TUI vs --no-tui in tmux
+ *           (bench/tui.js)
  *
- * Usage: node bench/run.js [boot] [dd] [sha256] [io] [cpu] [trace]   (default: all). Needs the Linux guest
+ * Usage: node bench/run.js [boot] [dd] [sha256] [io] [cpu] [trace] [tui]   (default: all). Needs the Linux guest
  * (`npm run guest:build`) and qemu-system-misc; what is missing is reported and skipped.
  */
 'use strict';
@@ -120,12 +122,13 @@ function benchCpu() {
 
 (async () => {
   const args = new Set(process.argv.slice(2));
-  const which = args.size ? args : new Set(['boot', 'dd', 'sha256', 'io', 'cpu', 'trace']);
+  const which = args.size ? args : new Set(['boot', 'dd', 'sha256', 'io', 'cpu', 'trace', 'tui']);
   console.log(`vtrace bench on ${require('node:os').cpus().length} cores, node ${process.version}, ${REPEAT} runs each (medians)`);
   if (which.has('boot') || which.has('sha256') || which.has('dd')) await benchLinux(which);
   if (which.has('io')) benchIo();
   if (which.has('cpu')) benchCpu();
   if (which.has('trace')) await require('./trace.js').benchTrace(guestDir());
+  if (which.has('tui')) await require('./tui.js').benchTui(guestDir());
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);
