@@ -19,7 +19,7 @@ import { installDebugTarget } from './debug-target';
 import { builtinCommands, ConsoleCommands } from './debug-commands';
 import { cpu_disable_ticks, cpu_enable_ticks } from '../util/qemu-timer';
 import { ConsoleHost } from '../debug/host';
-import { PluginHost } from '../plugin/host';
+import type { PluginHost } from '../plugin/host';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
@@ -44,7 +44,9 @@ function main(): void {
   const tracing: TracingSession | null = traceSessionNeeded(t) ? startTracing(t) : null;
   // --plugin (src/plugin/host.ts): installed before the machine, so they see it come up; a bad
   // plugin argument ends the run here, with one line.
-  const plugins = data.options.plugins.length > 0 ? new PluginHost({ send: (text) => post({ type: 'warning', text }) }) : null;
+  // (Loaded only when asked for: startup time is part of every boot.)
+  const plugins: PluginHost | null =
+    data.options.plugins.length > 0 ? new (require('../plugin/host') as typeof import('../plugin/host.js')).PluginHost({ send: (text) => post({ type: 'warning', text }) }) : null;
   const badPluginArg = plugins?.load(data.options.plugins) ?? null;
   if (badPluginArg !== null) {
     post({ type: 'error', message: badPluginArg });
