@@ -5,6 +5,7 @@
  */
 import * as net from 'node:net';
 import { encode } from '../../src/gdbstub/rsp-framer';
+import { decodeBody, takePackets } from '../helpers/rsp-wire';
 import { spawnGuest, VTRACE, type GuestProcess } from '../helpers/spawn-guest';
 import type { RspClient } from '../target/riscv/diff/rsp-client';
 
@@ -119,26 +120,8 @@ export class RawRsp {
   }
 
   private parse(): void {
-    for (;;) {
-      const start = this.buf.indexOf('$');
-      if (start < 0) {
-        this.buf = '';
-        return;
-      }
-      const hash = this.buf.indexOf('#', start);
-      if (hash < 0 || hash + 2 >= this.buf.length) {
-        this.buf = this.buf.slice(start);
-        return;
-      }
-      const raw = this.buf.slice(start + 1, hash);
-      this.buf = this.buf.slice(hash + 3);
-      let out = '';
-      for (let i = 0; i < raw.length; i++) {
-        if (raw[i] === '}') out += String.fromCharCode(raw.charCodeAt(++i) ^ 0x20);
-        else if (raw[i] === '*') out += out[out.length - 1].repeat(raw.charCodeAt(++i) - 29);
-        else out += raw[i];
-      }
-      this.packets.push(out);
-    }
+    const { packets, rest } = takePackets(this.buf);
+    this.buf = rest;
+    for (const p of packets) this.packets.push(decodeBody(p.raw));
   }
 }

@@ -22,7 +22,8 @@ export interface LockstepOptions {
   maxMismatches?: number;
   /**
    * Let QEMU take interrupts while single-stepping (`Qqemu.sstep=1`; the default 0x7 also sets
-   * NOIRQ and NOTIMER). An interrupt entry is then a step of its own, as in our hart's step().
+   * NOIRQ and NOTIMER). An interrupt entry is then a step of its own, as in our hart's step() with
+   * stepMasksInterrupts off (set here to match).
    */
   interrupts?: boolean;
   /** Write QEMU's instruction trace (pc, priv, disassembly, traps) to this file. */
@@ -125,6 +126,8 @@ export async function runLockstep(prog: Program, dut: Dut | undefined, opts: Loc
       const r = await qemu.gdb.request('Qqemu.sstep=1');
       if (r !== 'OK') throw new Error(`Qqemu.sstep=1 → ${r}`);
     }
+    // Our hart's step() masks interrupts as QEMU's default does; with `interrupts` both take them.
+    if (dut) dut.cpu.stepMasksInterrupts = !opts.interrupts;
     await q.runTo(ENTRY);
     let qMem = await q.full(mem);
     const recent: string[] = [];

@@ -5,36 +5,10 @@
  * (`s`, `c`) are sent alone, because QEMU's stub stops a running VM on any incoming byte.
  */
 import * as net from 'node:net';
+import { encode } from '../../../../src/gdbstub/rsp-framer';
+import { checksum, decodeBody, takePackets } from '../../../helpers/rsp-wire';
 
 export class RspError extends Error {}
-
-function checksum(s: string): string {
-  let sum = 0;
-  for (let i = 0; i < s.length; i++) sum = (sum + s.charCodeAt(i)) & 0xff;
-  return sum.toString(16).padStart(2, '0');
-}
-
-/** Escape '#', '$', '}' and '*' in a packet body (binary data is not used here, but stay correct). */
-function escapeBody(s: string): string {
-  return s.replace(/[#$}*]/g, (c) => '}' + String.fromCharCode(c.charCodeAt(0) ^ 0x20));
-}
-
-/** Expand run-length encoding ("x*" + count char) and escapes in a reply body. */
-function decodeBody(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '}') {
-      out += String.fromCharCode(s.charCodeAt(++i) ^ 0x20);
-    } else if (c === '*') {
-      const n = s.charCodeAt(++i) - 29;
-      out += out[out.length - 1].repeat(n);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 export class RspClient {
   private buf = '';
@@ -89,28 +63,14 @@ export class RspClient {
   targetXml = '';
 
   private onData(d: string): void {
-    this.buf += d;
-    for (;;) {
-      // Skip acks and anything before a packet start.
-      let start = this.buf.indexOf('$');
-      if (start < 0) {
-        this.buf = '';
-        return;
-      }
-      const hash = this.buf.indexOf('#', start);
-      if (hash < 0 || hash + 2 >= this.buf.length) {
-        this.buf = this.buf.slice(start);
-        return;
-      }
-      const body = this.buf.slice(start + 1, hash);
-      const sum = this.buf.slice(hash + 1, hash + 3);
-      this.buf = this.buf.slice(hash + 3);
-      if (!this.noAck) this.sock.write(checksum(body) === sum.toLowerCase() ? '+' : '-');
-      const reply = decodeBody(body);
+    const { packets, rest } = takePackets(this.buf + d);
+    this.buf = rest;
+    for (const p of packets) {
+      if (!this.noAck) this.sock.write(checksum(p.raw) === p.sum.toLowerCase() ? '+' : '-', 'latin1');
+      const reply = decodeBody(p.raw);
       const w = this.waiters.shift();
       if (w) w.resolve(reply);
       else this.replies.push(reply);
-      start = 0;
     }
   }
 
@@ -138,14 +98,13 @@ export class RspClient {
   }
 
   private frame(cmd: string): string {
-    const body = escapeBody(cmd);
-    return `$${body}#${checksum(body)}`;
+    return encode(cmd);
   }
 
   /** Send one packet and wait for its reply. */
   async request(cmd: string): Promise<string> {
     if (this.closed) throw this.closed;
-    this.sock.write(this.frame(cmd));
+    this.sock.write(this.frame(cmd), 'latin1');
     return this.nextReply(cmd);
   }
 
@@ -156,7 +115,7 @@ export class RspClient {
    */
   async batch(cmds: string[]): Promise<string[]> {
     if (this.closed) throw this.closed;
-    this.sock.write(cmds.map((c) => this.frame(c)).join(''));
+    this.sock.write(cmds.map((c) => this.frame(c)).join(''), 'latin1');
     const out: string[] = [];
     for (let i = 0; i < cmds.length; i++) out.push(await this.nextReply(cmds[i]));
     return out;
@@ -194,7 +153,7 @@ export class RspClient {
   /** Kill the target and close the connection. Never throws. */
   async kill(): Promise<void> {
     try {
-      if (!this.closed) this.sock.write(this.frame('k'));
+      if (!this.closed) this.sock.write(this.frame('k'), 'latin1');
     } catch {
       /* already gone */
     }
