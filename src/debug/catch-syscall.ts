@@ -13,6 +13,9 @@
  * The condition may use the arguments by name (fd, path, flags, count, offset, iovcnt, ret at the
  * return) and, on the emulator thread, any state path.
  *
+ * Iothreads' pools load the same catcher (iothread-agent.ts), so their workers' syscalls are
+ * caught the same way; their hits are also seen while this thread waits for the iothread.
+ *
  * Contract: emulator thread. `installCatchShared()` must run before the thread pool starts its
  * workers (they inherit the shared state through environment data); catchpoints on workers that
  * started earlier are not seen (catchSharedReady() says whether workers will see them).
@@ -21,7 +24,8 @@ import * as path from 'node:path';
 import { setEnvironmentData } from 'node:worker_threads';
 import { setSyscallCatcher, type SyscallName, type SyscallRawArgs, type SyscallRecord } from '../host/record';
 import { aio_set_event_notifier } from '../util/aio-context';
-import { event_notifier_test_and_clear, eventNotifierNew, shareEventNotifier, type EventNotifier } from '../util/event-notifier';
+import { setAioWaitPoll } from '../util/aio-wait';
+import { event_notifier_test_and_clear, eventNotifierIsSet, eventNotifierNew, shareEventNotifier, type EventNotifier } from '../util/event-notifier';
 import { qemu_get_aio_context } from '../util/main-loop';
 import { threadPoolAddModule } from '../util/thread-pool';
 import { CATCH_ENV_KEY, OWNER, RESUME, SHARED_BYTES, STOPPED, clearReport, readReport, writeCatchSet, type CatchEnv, type WorkerHit } from './catch-shared';
@@ -100,7 +104,15 @@ export class CatchManager {
     private readonly lookup: (name: string) => Value,
   ) {
     this.words = shared === null ? null : new Int32Array(shared.env.sab);
-    if (shared !== null) aio_set_event_notifier(qemu_get_aio_context(), shared.notifier, (n) => this.workerHit(n));
+    if (shared !== null) {
+      const n = shared.notifier;
+      aio_set_event_notifier(qemu_get_aio_context(), n, (x) => this.workerHit(x));
+      // A worker of an iothread's pool may hit while this thread waits for that iothread (a drive
+      // opened there): the wait looks at the notifier, or each would wait for the other.
+      setAioWaitPoll(() => {
+        if (eventNotifierIsSet(n)) this.workerHit(n);
+      });
+    }
   }
 
   private active(): SyscallCatchpoint[] {
@@ -166,7 +178,8 @@ export class CatchManager {
     const where = f === undefined ? '' : `, ${frameText(f)}`;
     const head = `\nCatchpoint ${p.num} (${kind === 'call' ? 'call to' : 'returned from'} syscall ${name})${where}`;
     const vars = new Map([...locals].map(([k, v]) => [`$${k}`, v] as [string, unknown]));
-    this.stopper.stop({ header: condError !== undefined ? `${condError}\n${head}` : head, frames, point: p, vars, thread, frameInHeader: true, anchor });
+    // A worker without a stitchable anchor (an iothread's pool): `bt` shows the worker's own frames.
+    this.stopper.stop({ header: condError !== undefined ? `${condError}\n${head}` : head, frames, point: p, vars, thread, frameInHeader: true, anchor, remote: thread !== undefined && anchor === undefined });
   }
 
   /** The notifier handler: a worker reported a hit and waits. */

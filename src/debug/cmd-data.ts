@@ -14,6 +14,7 @@ import { gettid } from '../host/thread-id';
 import { infoFrame } from './cmd-frames';
 import { formatValue, ptypeText, typeName, type FormatOptions } from './values';
 import { Watchpoint } from './watch';
+import { RemoteWatchpoint } from './remote-state';
 
 function radix(fmt: string | undefined): FormatOptions {
   if (fmt === undefined || fmt === '') return {};
@@ -67,7 +68,7 @@ function info(c: DebugConsole, cmd: ParsedCommand): string {
       return infoThreads(m, cur, f === undefined ? undefined : frameText(f));
     }
     case 'watchpoints':
-      return c.points.table((p) => p instanceof Watchpoint) || 'No watchpoints.\n';
+      return c.points.table((p) => p instanceof Watchpoint || p instanceof RemoteWatchpoint) || 'No watchpoints.\n';
     case 'breakpoints':
       return c.points.table() || 'No breakpoints or watchpoints.\n';
     case 'trace-events': {

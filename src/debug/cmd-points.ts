@@ -14,6 +14,8 @@ import { syscallByNameOrNumber } from './syscall-info';
 import { TraceBreakpoint, findTracepoint } from './trace-break';
 import { Watchpoint, WatchError, type WatchMode } from './watch';
 import { ExprError } from './expr';
+import { RemoteWatchpoint, remoteOwner } from './remote-state';
+import { tokenize } from './path-syntax';
 
 /** `EXPR if COND` → [EXPR, COND] (the last ` if ` outside a string). */
 export function splitCondition(args: string): [string, string | null] {
@@ -34,6 +36,8 @@ function watch(mode: WatchMode): CommandFn {
   return (c, cmd) => {
     const [expr, cond] = splitCondition(cmd.args);
     if (expr === '') throw new ConsoleError('Argument required (expression to compute).');
+    const remote = remoteWatch(c, mode, expr, cond);
+    if (remote !== undefined) return remote;
     try {
       Watchpoint.validate(c.tree, mode, expr);
     } catch (e) {
@@ -47,6 +51,30 @@ function watch(mode: WatchMode): CommandFn {
     c.refreshWatches();
     return w.pending !== null ? `${w.title()} (pending: ${w.pending})\n` : `${w.title()}\n`;
   };
+}
+
+/** `watch` on state of an iothread (a dataplane drive): the agent there watches (remote-state.ts). */
+function remoteWatch(c: DebugConsole, mode: WatchMode, expr: string, cond: string | null): string | undefined {
+  let first: string;
+  try {
+    const t = tokenize(expr)[0];
+    if (t === undefined || t.t !== 'name' || t.sep === '/') return undefined;
+    first = t.s;
+  } catch {
+    return undefined;
+  }
+  const io = remoteOwner(c.options, first);
+  if (io === undefined) return undefined;
+  const w = new RemoteWatchpoint(mode, expr, io, () => c.syncRemoteWatches(), `No symbol "${first}" in current context.`);
+  c.points.add(w);
+  if (cond !== null) setCond(c, w, cond);
+  if (w.state.error !== null) {
+    const e = w.state.error;
+    c.points.delete(w);
+    throw new ConsoleError(e);
+  }
+  c.pointAdded();
+  return w.pending !== null ? `${w.title()} (pending: ${w.pending})\n` : `${w.title()}\n`;
 }
 
 function catchCmd(c: DebugConsole, cmd: ParsedCommand): string {

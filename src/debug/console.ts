@@ -40,6 +40,9 @@ import { StateTree } from './tree';
 import { Watchpoint } from './watch';
 import { onNodeOpen, wantNodeOpenEvents } from './lifecycle';
 import { quietly } from './taps';
+import { RemoteWatchpoint, remoteResolve, syncRemoteWatches } from './remote-state';
+import { onAgentAttached, pauseIOThreads, resumeIOThreads, setAgentHitHandler } from './iothread-agents';
+import type { AgentHit } from './agent-shared';
 import { dataCommands } from './cmd-data';
 import { pointCommands } from './cmd-points';
 import { frameCommands } from './cmd-frames';
@@ -115,6 +118,29 @@ export class DebugConsole implements Stopper {
     server.onStop.push((s) => this.serverStopped(s));
     server.onResume.push(() => this.serverResumed());
     onNodeOpen(() => this.refreshWatches());
+    // Drives in iothreads (dataplane): their state through the iothreads' agents; the iothreads
+    // pause at every stop (docs/stops.md).
+    this.tree.remote = (first, path) => remoteResolve(first, path);
+    onAgentAttached(() => this.syncRemoteWatches());
+    setAgentHitHandler((a, hit) => this.agentHit(hit));
+    server.onStop.push(() => {
+      pauseIOThreads();
+    });
+    server.onResume.push(() => resumeIOThreads());
+  }
+
+  /** Push the remote watchpoints (state in iothreads) to the agents. */
+  syncRemoteWatches(): void {
+    syncRemoteWatches(this.points.all(), (w) => `No symbol "${w.expr.split(/[.\-/[]/)[0]}" in current context.`);
+  }
+
+  /** An iothread's agent reported a watchpoint hit; it waits until this returns. */
+  private agentHit(hit: AgentHit): void {
+    const p = this.points.get(hit.num);
+    if (!(p instanceof RemoteWatchpoint)) return;
+    const c = this.points.check(p, () => undefined, { condDone: true });
+    if (!c.stop) return;
+    this.stop({ header: hit.header, frames: hit.frames, point: p, thread: { name: hit.thread, tid: hit.tid }, remote: true });
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -282,6 +308,7 @@ export class DebugConsole implements Stopper {
   detach(): void {
     this.detached = true;
     for (const p of [...this.points.all()]) this.points.delete(p);
+    this.syncRemoteWatches();
     this.breaks.release();
     this.catches.release();
     wantNodeOpenEvents(false);
@@ -293,7 +320,7 @@ export class DebugConsole implements Stopper {
     if (this.server.stopped !== null || this.running || this.detached) return; // inside a stop or a `commands` list
     const thread = req.thread ?? emulatorThread();
     let anchor: Anchor | null = req.anchor ?? null;
-    if (anchor === null) {
+    if (anchor === null && req.remote !== true) {
       try {
         anchor = captureAnchor();
       } catch {
@@ -421,6 +448,7 @@ export class DebugConsole implements Stopper {
       if (p.pending !== null) pending = true;
     }
     wantNodeOpenEvents(pending);
+    if (this.points.all().some((p) => p instanceof RemoteWatchpoint && p.enabled && p.pending !== null)) this.syncRemoteWatches();
   }
 }
 

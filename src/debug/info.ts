@@ -21,6 +21,9 @@ import { threadPoolStats } from '../util/thread-pool';
 import type { Coroutine } from '../util/coroutine';
 import { gettid, threadName } from '../host/thread-id';
 import type { StateTree } from './tree';
+import type { BlockBackend } from '../block/block-backend';
+import { remoteInfoBlock, remoteThreads } from './remote-state';
+import { ioThreadAgents } from './iothread-agents';
 import type { BlockAccounting } from './acct';
 import { quietly } from './taps';
 
@@ -113,35 +116,46 @@ function vdevProps(v: Record<string, unknown>, drive: string | undefined): strin
   ];
 }
 
-/** info block [ID] */
+/** info block [ID]: the drives in -drive order, those served in an iothread answered by its agent. */
 export function infoBlock(tree: StateTree, id?: string): string {
   return quietly(() => {
-    const drives = tree.drives().filter((b) => id === undefined || b.name === id);
-    if (id !== undefined && drives.length === 0) {
-      if (tree.options.drives.some((d) => d.id === id)) return `${id}: [not inserted]\n`;
-      throw new ConsoleError(`Device '${id}' not found`);
-    }
+    const local = tree.drives();
+    const ids = tree.options.drives.map((d) => d.id).filter((x) => id === undefined || x === id);
+    if (id !== undefined && ids.length === 0 && !local.some((b) => b.name === id)) throw new ConsoleError(`Device '${id}' not found`);
     const parts: string[] = [];
-    for (const blk of drives) {
-      const bs = blk.root?.bs;
-      if (bs === undefined) {
-        parts.push(`${blk.name}: [not inserted]\n`);
+    for (const x of ids) {
+      const blk = local.find((b) => b.name === x);
+      if (blk !== undefined) {
+        parts.push(blockLines(tree, blk));
         continue;
       }
-      const dev = tree.deviceOf(blk);
-      let s = `${blk.name} (${bs.node_name}): ${bs.filename} (${bs.drv.format_name}${bs.read_only ? ', read-only' : ''})\n`;
-      if (dev !== undefined) s += `    Attached to:      ${dev.path}\n`;
-      const file = bs.file?.bs ?? bs;
-      const modes = [blk.enable_write_cache ? 'writeback' : 'writethrough'];
-      if (file.open_flags & BDRV_O_NOCACHE) modes.push('direct');
-      if (file.open_flags & BDRV_O_NO_FLUSH) modes.push('ignore flushes');
-      s += `    Cache mode:       ${modes.join(', ')}\n`;
-      const chain = backingChain(bs);
-      if (chain.length > 0) s += `    Backing file:     ${chain[0].filename} (chain depth: ${chain.length})\n`;
-      parts.push(s);
+      const remote = tree.remote !== null ? remoteInfoBlock(x, attachedPath(tree, x)) : undefined;
+      if (remote !== undefined) parts.push(remote);
+      else if (id !== undefined) parts.push(`${x}: [not inserted]\n`);
     }
     return parts.join('\n');
   });
+}
+
+/** The QOM path of the device drive `id` is attached to, by the command line. */
+function attachedPath(tree: StateTree, id: string): string | undefined {
+  return tree.devices().find((d) => d.drive === id)?.path;
+}
+
+function blockLines(tree: StateTree, blk: BlockBackend): string {
+  const bs = blk.root?.bs;
+  if (bs === undefined) return `${blk.name}: [not inserted]\n`;
+  const dev = tree.deviceOf(blk);
+  let s = `${blk.name} (${bs.node_name}): ${bs.filename} (${bs.drv.format_name}${bs.read_only ? ', read-only' : ''})\n`;
+  if (dev !== undefined) s += `    Attached to:      ${dev.path}\n`;
+  const file = bs.file?.bs ?? bs;
+  const modes = [blk.enable_write_cache ? 'writeback' : 'writethrough'];
+  if (file.open_flags & BDRV_O_NOCACHE) modes.push('direct');
+  if (file.open_flags & BDRV_O_NO_FLUSH) modes.push('ignore flushes');
+  s += `    Cache mode:       ${modes.join(', ')}\n`;
+  const chain = backingChain(bs);
+  if (chain.length > 0) s += `    Backing file:     ${chain[0].filename} (chain depth: ${chain.length})\n`;
+  return s;
 }
 
 function backingChain(bs: BlockDriverState): BlockDriverState[] {
@@ -213,7 +227,15 @@ export function infoThreads(m: VirtMachine | null, current: number, stopFrame: s
   const rows: ThreadRow[] = [{ name: 'main', tid: process.pid, frame: 'the front end (console, gdb stub, terminal)' }];
   const harts = m === null ? 'not started' : `harts 0-${m.harts.length - 1} and the main loop (round-robin)`;
   rows.push({ name: emulatorName(), tid: gettid(), frame: stopFrame && current === gettid() ? stopFrame : harts });
-  for (const t of iothreadList()) rows.push({ name: `iothread-${t.id}`, tid: t.thread_id, frame: `iothread ${t.id} (aio_poll)` });
+  const remote = remoteThreads();
+  const paused = new Set(ioThreadAgents().filter((a) => a.paused).map((a) => a.id));
+  for (const t of iothreadList()) {
+    rows.push({ name: `iothread-${t.id}`, tid: t.thread_id, frame: t.thread_id === current && stopFrame !== undefined ? stopFrame : `iothread ${t.id} (${paused.has(t.id) ? 'paused' : 'aio_poll'})` });
+    for (const w of remote.filter((x) => x.iothread === t.id)) {
+      const what = w.tid === current && stopFrame !== undefined ? stopFrame : w.status === 'BUSY' ? `busy: job ${w.current}` : w.status.toLowerCase();
+      rows.push({ name: w.name, tid: w.tid, frame: `worker_thread (iothread ${t.id}): ${what}` });
+    }
+  }
   const pool = qemu_get_aio_context().thread_pool;
   if (pool !== null) {
     for (const w of threadPoolStats(pool).workers) {

@@ -32,6 +32,8 @@ export interface StopRequest {
    * thread, where the console captures the anchor itself.
    */
   anchor?: Anchor;
+  /** The stop happened on another thread whose stack is `frames` (an iothread): `bt` prints them, nothing is stitched here. */
+  remote?: boolean;
   /** Frame #0 is printed as part of the header line (catchpoints: "Catchpoint 1 (call to syscall x), pread64 (...) at ..."). */
   frameInHeader?: boolean;
 }

@@ -66,6 +66,11 @@ export interface TreeEnv {
 export class StateTree {
   readonly objects: Objects;
   readonly root: QomContainer;
+  /**
+   * Paths whose first word names state of another thread (a drive in an iothread): resolved
+   * there (remote-state.ts). Undefined when that thread does not own `first`.
+   */
+  remote: ((first: string, path: string) => Resolution | undefined) | null = null;
   constructor(
     machine: () => VirtMachine | null,
     readonly options: MachineOptions,
@@ -130,6 +135,10 @@ export class StateTree {
           found = n;
           break;
         }
+      }
+      if (found < 0 && this.remote !== null) {
+        const rr = this.remote(first.s, path);
+        if (rr !== undefined) return rr;
       }
       if (found < 0) return { ok: false, error: `No symbol "${first.s}" in current context.`, pending: this.objects.mayAppear(first.s) };
       i = found;

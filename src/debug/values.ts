@@ -25,6 +25,21 @@ function has(o: object, ...keys: string[]): boolean {
 }
 
 /** The type name of a value, as ptype/whatis and pointer notes show it. */
+/**
+ * An object of another thread's heap (a drive in an iothread), as that thread printed it: `print`
+ * shows the text, `ptype` the type name; its members are reached by resolving the longer path there.
+ */
+export class RemoteObject {
+  constructor(
+    readonly text: string,
+    readonly type: string,
+    /** Where it lives (`iothread io0`). */
+    readonly where: string,
+    /** ptype's text, as that thread made it. */
+    readonly ptype: string = `type = struct ${type}`,
+  ) {}
+}
+
 export function typeName(v: unknown): string {
   if (v === null) return 'void *';
   switch (typeof v) {
@@ -44,6 +59,7 @@ export function typeName(v: unknown): string {
       return 'symbol';
   }
   const o = v as object;
+  if (o instanceof RemoteObject) return o.type;
   const hint = typeHints.get(o);
   if (hint !== undefined) return hint;
   if (Array.isArray(o)) return o.length > 0 ? `${typeName(o[0])}[${o.length}]` : 'array[0]';
@@ -235,6 +251,7 @@ export function formatValue(v: unknown, f: FormatOptions = {}, depth = 0): strin
       return v.toString();
   }
   const o = v as object;
+  if (o instanceof RemoteObject) return o.text;
   if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
     const a = o as unknown as ArrayLike<number | bigint>;
     return elements(a, (x) => formatValue(x, f.radix === undefined ? { radix: 'x' } : f, depth + 1));
@@ -279,6 +296,7 @@ function memberType(v: unknown): string {
 
 /** ptype: the runtime shape of a value, gdb-style. */
 export function ptypeText(v: unknown): string {
+  if (v instanceof RemoteObject) return v.ptype;
   if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return `type = ${memberType(v)}`;
   const lines = fieldNames(v).map((k) => {
     let x: unknown;

@@ -19,6 +19,8 @@ import { DATAPLANE_IOTHREAD_MODULE, DataPlaneError, dataPlaneBlockOps, virtio_bl
 import { iothread_create, iothread_destroy, iothread_get_aio_context, type IOThread } from '../util/iothread';
 import { aio_wait_bh_oneshot } from '../util/aio-wait';
 import { WORKER_ENV, tracingThreadModule } from '../trace/setup';
+import { agentModulePath } from '../debug/agent-shared';
+import { attachIOThreadAgent, detachIOThreadAgent } from '../debug/iothread-agents';
 
 /** A problem the user can fix (bad image, RAM too small for it): reported as one line. */
 export class MachineSetupError extends Error {}
@@ -119,6 +121,7 @@ export function qemu_cleanup(): string[] {
     for (const f of failed) warnings.push(`vtrace: flushing drive ${f.id} at exit failed: ${strerror(-f.ret)}`);
   };
   for (const t of started.splice(0)) {
+    detachIOThreadAgent(t);
     try {
       if (t.running) report(aio_wait_bh_oneshot<Array<{ id: string; ret: number }>>(iothread_get_aio_context(t), 'bdrv_close_all', null));
     } catch (e) {
@@ -136,10 +139,12 @@ function startIOThreads(o: MachineOptions): Map<string, IOThread> {
   for (const id of o.iothreads) {
     try {
       // Tracing first, so the dataplane's events on this thread are traced and recorded too.
-      const modules = process.env[WORKER_ENV] !== undefined ? [tracingThreadModule(), DATAPLANE_IOTHREAD_MODULE] : [DATAPLANE_IOTHREAD_MODULE];
+      // The debug agent last: the console reaches this thread's drives through it (src/debug).
+      const modules = [...(process.env[WORKER_ENV] !== undefined ? [tracingThreadModule()] : []), DATAPLANE_IOTHREAD_MODULE, agentModulePath()];
       const t = iothread_create(id, { modules });
       started.push(t);
       out.set(id, t);
+      attachIOThreadAgent(t, o);
     } catch (e) {
       throw new MachineSetupError(`-object iothread,id=${id}: ${e instanceof Error ? e.message : String(e)}`);
     }

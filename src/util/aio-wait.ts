@@ -14,6 +14,10 @@
  * - Caller: any thread with a RemoteAioContext of the target; it blocks (nothing else runs on it)
  *   until the function returned or `timeoutMs` passed (AioWaitError). The target must not wait on
  *   the caller meanwhile (it would deadlock until the timeout).
+ * - While the caller waits, the poll functions registered with setAioWaitPoll run every
+ *   POLL_MS (QEMU's AIO_WAIT_WHILE polls the main context meanwhile): the debugger uses them to
+ *   see a stop reported by the thread it waits for (a watchpoint hit in the iothread while the
+ *   iothread opens a drive), which would otherwise wait for the caller as the caller waits for it.
  * - Target: `fn(arg, ctx)` runs as a oneshot BH of the context (it may aio_poll that context to
  *   drain its own requests, as QEMU's BHs may). What it returns must be JSON-serializable and fit
  *   in REPLY_BYTES; what it throws comes back as an AioWaitError with its message.
@@ -28,6 +32,25 @@ const HEADER = 8;
 const PENDING = 0;
 const DONE = 1;
 const THREW = 2;
+
+const POLL_MS = 5;
+const polls: Array<() => void> = [];
+let polling = false;
+
+/** Run `fn` periodically while this thread waits in aio_wait_bh_oneshot (not re-entered). */
+export function setAioWaitPoll(fn: () => void): void {
+  if (!polls.includes(fn)) polls.push(fn);
+}
+
+function runPolls(): void {
+  if (polling) return;
+  polling = true;
+  try {
+    for (const f of polls) f();
+  } finally {
+    polling = false;
+  }
+}
 
 export class AioWaitError extends Error {
   override name = 'AioWaitError';
@@ -70,11 +93,20 @@ export function aio_wait_bh_oneshot<R>(ctx: RemoteAioContext, name: string, arg:
   const reply = new SharedArrayBuffer(REPLY_BYTES);
   const words = new Int32Array(reply, 0, 2);
   ctx.scheduleOneshot(name, { arg, reply } satisfies WaitCall, transfer);
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   while (Atomics.load(words, 0) === PENDING) {
     const left = deadline - Date.now();
     if (left <= 0) throw new AioWaitError(`${name} in context '${ctx.name}' did not complete within ${timeoutMs} ms`);
-    Atomics.wait(words, 0, PENDING, left);
+    if (polls.length === 0) {
+      Atomics.wait(words, 0, PENDING, left);
+      continue;
+    }
+    if (Atomics.wait(words, 0, PENDING, Math.min(left, POLL_MS)) === 'timed-out') {
+      // A stop in here blocks this thread: the wait's deadline starts again after it.
+      const before = Date.now();
+      runPolls();
+      deadline += Date.now() - before;
+    }
   }
   const text = new TextDecoder().decode(new Uint8Array(reply, HEADER, words[1]).slice());
   const value = JSON.parse(text) as unknown;
