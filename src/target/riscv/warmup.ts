@@ -248,6 +248,13 @@ export interface WarmupResult {
 
 let result: WarmupResult | null = null;
 
+/**
+ * Rounds of the program (every fourth with a breakpoint, every fourth in short slices). Enough
+ * for every path's feedback and the block compiler's tiers; more only cost startup (12 rounds
+ * and 40 left the same deoptimizations in a Linux boot, measured with --trace-deopt).
+ */
+const WARMUP_ROUNDS = 12;
+
 /** Guest addresses of the pieces outside the main code page. */
 const FIXED = new Map<string, number>([
   ['far_leaf', RAM_BASE + 0x8000],
@@ -287,7 +294,7 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
   // interpreted.
   const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
   if (saved[0] !== 0) setJitThreshold(3, 3, 60);
-  for (let round = 0; round < 40; round++) {
+  for (let round = 0; round < WARMUP_ROUNDS; round++) {
     cpu.reset(BigInt(RAM_BASE));
     if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
     // Some rounds run in short slices, so the loop also leaves by its budget (as every slice of a
