@@ -73,6 +73,22 @@ function warmPageCache(file) {
   fs.closeSync(fd);
 }
 
+/**
+ * CPU time (µs, user + system) a thread of this process has used, from /proc (Linux; null
+ * elsewhere). Clock-tick resolution (10 ms): fine over seconds. Under load from other processes
+ * IOPS swing widely; CPU per I/O of each thread stays comparable between runs.
+ */
+const CLK_TCK = 100;
+function threadCpuUs(tid) {
+  try {
+    const st = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
 /** xorshift32: cheap, deterministic offsets. */
 let seed = 0x9e3779b9;
 function rand32() {
@@ -114,9 +130,17 @@ function benchVtrace(file) {
   };
   loopUntil(now() + WARMUP_S); // the pool grows to its working size
   const c0 = completed;
+  const workerTids = () => {
+    const pool = blk_get_aio_context(blk).thread_pool;
+    return pool ? threadPoolStats(pool).workers.map((w) => w.tid) : [];
+  };
+  const tids = workerTids();
+  const cpu = () => [threadCpuUs(process.pid), tids.reduce((a, t) => a + (threadCpuUs(t) ?? 0), 0)];
+  const cpu0 = cpu();
   const t0 = now();
   loopUntil(t0 + SECONDS);
   const t1 = now();
+  const cpu1 = cpu();
   const n = completed - c0;
   running = false;
   while (inFlight > 0) main_loop_wait(false, 1e6);
@@ -125,7 +149,9 @@ function benchVtrace(file) {
   const jobs = stats.workers.map((w) => w.jobs).filter((j) => j > 0);
   blockdevClose(blk);
   if (errors) throw new Error(`${errors} reads failed`);
-  return { iops: n / (t1 - t0), workers: stats.cur_threads, busyWorkers: jobs.length, seconds: t1 - t0 };
+  const mainUs = cpu0[0] === null ? null : (cpu1[0] - cpu0[0]) / n;
+  const workerUs = tids.length === 0 ? null : (cpu1[1] - cpu0[1]) / n;
+  return { iops: n / (t1 - t0), workers: stats.cur_threads, busyWorkers: jobs.length, seconds: t1 - t0, mainUs, workerUs };
 }
 
 function haveFio() {
@@ -156,6 +182,7 @@ function main() {
     console.log(`io-block: 4 KiB random reads, QD ${QD}, ${SIZE >> 20} MiB file in the page cache, ${SECONDS} s (after ${WARMUP_S} s warm-up), ${os.cpus().length} cores`);
     const v = benchVtrace(file);
     console.log(`vtrace BlockBackend (blk_aio_preadv, main_loop_wait)  ${v.iops.toFixed(0).padStart(8)} IOPS   pool workers ${v.workers} (${v.busyWorkers} did I/O)`);
+    if (v.mainUs !== null) console.log(`CPU per I/O: main thread ${v.mainUs.toFixed(2)} µs, pool workers ${v.workerUs === null ? '?' : v.workerUs.toFixed(2)} µs`);
     if (process.argv.includes('--no-fio')) return;
     if (!haveFio()) {
       console.log('fio: skipped (not installed; apt-get install fio)');

@@ -135,12 +135,14 @@ export interface BdrvTrackedRequest {
   overlap_bytes: number;
   /** Coroutine that runs it (QEMU's req->co). */
   co: Coroutine;
-  /** Coroutines waiting for this request to finish (QEMU's wait_queue CoQueue). */
-  wait_queue: Coroutine[];
+  /** Coroutines waiting for this request to finish (QEMU's wait_queue CoQueue); null until one waits. */
+  wait_queue: Coroutine[] | null;
   /** The request this one waits for, if any (deadlock check, debugger). */
   waiting_for: BdrvTrackedRequest | null;
   /** Per-node sequence id (for traces). */
   id: number;
+  /** Position in bs.tracked_requests while tracked, -1 after (O(1) removal: io.ts tracked_request_end). */
+  list_index: number;
 }
 
 /** An edge of the graph (BdrvChild): parent → child node, with role and permissions. */
@@ -181,8 +183,16 @@ export interface BlockDriverState {
   /** Edges of parents pointing at this node. */
   parents: BdrvChild[];
   bl: BlockLimits;
-  /** Requests in flight on this node (QEMU's tracked_requests list). */
+  /**
+   * Requests in flight on this node (QEMU's tracked_requests list), in no particular order: a
+   * finished request's place is taken by the last one (see BdrvTrackedRequest.list_index).
+   */
   tracked_requests: BdrvTrackedRequest[];
+  /**
+   * How many of tracked_requests are serialising (QEMU's bs->serialising_in_flight): while 0, no
+   * request has to wait for another and bdrv_wait_serialising_requests returns at once.
+   */
+  serialising_in_flight: number;
   in_flight: number;
   /** Cumulative permissions taken on this node by its parents, and what they share. */
   perm: number;

@@ -103,6 +103,7 @@ function bdrv_new(drv: BlockDriver, filename: string, node_name: string | undefi
     parents: [],
     bl: defaultLimits(),
     tracked_requests: [],
+    serialising_in_flight: 0,
     in_flight: 0,
     perm: 0,
     shared_perm: BLK_PERM_ALL,

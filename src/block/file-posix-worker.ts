@@ -51,7 +51,7 @@ function handle_aiocb_rw_vector(aiocb: RawPosixAIOData): number {
 function handle_aiocb_rw_linear(aiocb: RawPosixAIOData, buf: Uint8Array): number {
   let offset = 0;
   while (offset < aiocb.aio_nbytes) {
-    const piece = buf.subarray(offset, aiocb.aio_nbytes);
+    const piece = offset === 0 && buf.byteLength === aiocb.aio_nbytes ? buf : buf.subarray(offset, aiocb.aio_nbytes); // no new view in the usual case
     const len = aiocb.aio_type & QEMU_AIO_WRITE ? pwrite64(aiocb.aio_fildes, piece, aiocb.aio_offset + offset) : pread64(aiocb.aio_fildes, piece, aiocb.aio_offset + offset);
     if (len === -EINTR) continue;
     if (len < 0) return len;

@@ -275,9 +275,7 @@ function raw_reopen_abort(state: BDRVReopenState): void {
 
 /** raw_thread_pool_submit: coroutine_fn. Run a worker function in the node's context's pool. */
 export function* raw_thread_pool_submit(bs: BlockDriverState, func: string, arg: RawPosixAIOData): coroutine_fn<number> {
-  const pool = aio_get_thread_pool(bs.aio_context);
-  if (pool !== checkedPool) checkPool(pool, func);
-  return yield* thread_pool_submit_co(pool, func, arg);
+  return yield* thread_pool_submit_co(raw_thread_pool(bs, func), func, arg);
 }
 
 /** The last pool found to load file-posix-worker (the check stats files: once per pool, not per request). */
@@ -290,7 +288,15 @@ function checkPool(pool: ThreadPool, func: string): void {
 }
 
 function isShared(iov: readonly Uint8Array[]): boolean {
-  return iov.every((v) => v.buffer instanceof SharedArrayBuffer);
+  for (let i = 0; i < iov.length; i++) if (!(iov[i].buffer instanceof SharedArrayBuffer)) return false;
+  return true;
+}
+
+/** The node's pool, checked once per pool to have file-posix's worker functions (see checkPool). */
+function raw_thread_pool(bs: BlockDriverState, func: string): ThreadPool {
+  const pool = aio_get_thread_pool(bs.aio_context);
+  if (pool !== checkedPool) checkPool(pool, func);
+  return pool;
 }
 
 /**
@@ -318,6 +324,7 @@ export function* raw_co_prw(bs: BlockDriverState, offset: number, bytes: number,
   if (shared && bounce !== undefined) acb.bounce = bounce;
   const h = blockTraceHooks.file_paio_submit;
   if (h !== null) h(bs, 'handle_aiocb_rw', offset, bytes, bounce !== undefined, acb);
+  // Through raw_thread_pool_submit, as QEMU: backtraces (and docs/walkthroughs) show that frame.
   const ret = yield* raw_thread_pool_submit(bs, 'handle_aiocb_rw', acb);
   if (!shared && ret === 0 && type & QEMU_AIO_READ) {
     let at = 0;

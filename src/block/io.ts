@@ -80,8 +80,13 @@ export function bdrv_refresh_total_sectors(bs: BlockDriverState): number {
 }
 
 // ---- tracked requests ---------------------------------------------------------------------------
+// bs.tracked_requests holds every request between begin and end. Appending and removing are O(1)
+// (removal moves the last entry into the hole, via list_index) and allocate nothing: this runs
+// twice per request and node. bs.serialising_in_flight counts the serialising ones, so requests
+// skip the conflict search entirely while there are none (the usual case: aligned I/O).
 
 function tracked_request_begin(bs: BlockDriverState, offset: number, bytes: number, type: BdrvTrackedRequest['type']): BdrvTrackedRequest {
+  const list = bs.tracked_requests;
   const req: BdrvTrackedRequest = {
     bs,
     offset,
@@ -91,19 +96,41 @@ function tracked_request_begin(bs: BlockDriverState, offset: number, bytes: numb
     overlap_offset: offset,
     overlap_bytes: bytes,
     co: qemu_coroutine_self(),
-    wait_queue: [],
+    wait_queue: null,
     waiting_for: null,
     id: ++bs.req_seq,
+    list_index: list.length,
   };
-  bs.tracked_requests.push(req);
+  list.push(req);
   return req;
 }
 
+/** tracked_request_end: untrack req, then wake every coroutine waiting for it (QEMU's qemu_co_queue_restart_all). */
 function tracked_request_end(req: BdrvTrackedRequest): void {
-  const list = req.bs.tracked_requests;
-  const i = list.indexOf(req);
-  if (i >= 0) list.splice(i, 1);
-  for (const co of req.wait_queue.splice(0)) aio_co_wake(co);
+  const bs = req.bs;
+  if (req.serialising) bs.serialising_in_flight--;
+  const list = bs.tracked_requests;
+  const i = req.list_index;
+  if (i >= 0 && list[i] === req) {
+    const last = list.pop()!;
+    if (last !== req) {
+      list[i] = last;
+      last.list_index = i;
+    }
+  }
+  req.list_index = -1;
+  const q = req.wait_queue;
+  if (q !== null) {
+    req.wait_queue = null;
+    for (let k = 0; k < q.length; k++) aio_co_wake(q[k]);
+  }
+}
+
+/** tracked_request_set_serialising: mark req serialising (once) and count it on its node. */
+function tracked_request_set_serialising(req: BdrvTrackedRequest): void {
+  if (req.serialising) return;
+  req.serialising = true;
+  req.bs.serialising_in_flight++;
 }
 
 function tracked_request_overlaps(req: BdrvTrackedRequest, offset: number, bytes: number): boolean {
@@ -125,15 +152,17 @@ function bdrv_find_conflicting_request(self: BdrvTrackedRequest): BdrvTrackedReq
 
 /**
  * bdrv_wait_serialising_requests: coroutine_fn. Yield until no overlapping request conflicts
- * (one of the two is serialising). Returns true if it waited.
+ * (one of the two is serialising). Returns true if it waited. Callers on the hot path test
+ * bs.serialising_in_flight first and skip the call (and its generator) when it is 0.
  */
 export function* bdrv_wait_serialising_requests(self: BdrvTrackedRequest): coroutine_fn<boolean> {
+  if (!self.bs.serialising_in_flight) return false;
   let waited = false;
   for (let req = bdrv_find_conflicting_request(self); req !== null; req = bdrv_find_conflicting_request(self)) {
     const h = blockTraceHooks.bdrv_wait_serialising;
     if (h !== null) h(self, req);
     self.waiting_for = req;
-    req.wait_queue.push(qemu_coroutine_self());
+    (req.wait_queue ??= []).push(qemu_coroutine_self());
     yield* qemu_coroutine_yield();
     self.waiting_for = null;
     waited = true;
@@ -145,7 +174,7 @@ export function* bdrv_wait_serialising_requests(self: BdrvTrackedRequest): corou
 export function* bdrv_make_request_serialising(req: BdrvTrackedRequest, align: number): coroutine_fn<boolean> {
   const overlap_offset = QEMU_ALIGN_DOWN(req.offset, align);
   const overlap_bytes = QEMU_ALIGN_UP(req.offset + req.bytes, align) - overlap_offset;
-  req.serialising = true;
+  tracked_request_set_serialising(req);
   req.overlap_offset = Math.min(req.overlap_offset, overlap_offset);
   req.overlap_bytes = Math.max(req.overlap_offset + req.overlap_bytes, overlap_offset + overlap_bytes) - req.overlap_offset;
   return yield* bdrv_wait_serialising_requests(req);
@@ -235,7 +264,7 @@ export function* bdrv_aligned_preadv(
 ): coroutine_fn<number> {
   const bs = child.bs;
   if (flags & BDRV_REQ_SERIALISING) yield* bdrv_make_request_serialising(req, align);
-  else yield* bdrv_wait_serialising_requests(req);
+  else if (bs.serialising_in_flight) yield* bdrv_wait_serialising_requests(req);
   const total_bytes = bdrv_getlength(bs);
   if (total_bytes < 0) return total_bytes;
   const max_bytes = QEMU_ALIGN_UP(Math.max(0, total_bytes - offset), align);
@@ -350,7 +379,7 @@ export function* bdrv_aligned_pwritev(
   flags: number,
 ): coroutine_fn<number> {
   const bs = child.bs;
-  if (!req.serialising) yield* bdrv_wait_serialising_requests(req);
+  if (!req.serialising && bs.serialising_in_flight) yield* bdrv_wait_serialising_requests(req);
   let ret = bdrv_co_write_req_prepare(child);
   if (ret < 0) return ret;
   const max_transfer = bs.bl.max_transfer > 0 ? QEMU_ALIGN_DOWN(bs.bl.max_transfer, align) : BDRV_REQUEST_MAX_BYTES;

@@ -18,7 +18,7 @@ import { bdrv_all_states } from '../block/block';
 import { iothreadList } from '../util/iothread';
 import { qemu_get_aio_context } from '../util/main-loop';
 import { threadPoolStats } from '../util/thread-pool';
-import type { Coroutine } from '../util/coroutine';
+import { Coroutine } from '../util/coroutine';
 import { gettid, threadName } from '../host/thread-id';
 import type { StateTree } from './tree';
 import type { BlockBackend } from '../block/block-backend';
@@ -198,8 +198,10 @@ export function infoCoroutines(): string {
       const pool = ctx.thread_pool;
       if (pool === null) continue;
       for (const e of pool.head) {
-        const o = e.opaque as { co?: Coroutine } | null;
-        if (o && typeof o === 'object' && o.co !== undefined) note(o.co, `waits for pool job ${e.id} (${e.func}${e.worker ? ` on ${e.worker}` : ', queued'})`);
+        // thread_pool_submit_co's opaque is the coroutine itself; other submitters' may hold one in `co`.
+        const o = e.opaque as Coroutine | { co?: Coroutine } | null;
+        const co = o instanceof Coroutine ? o : o && typeof o === 'object' ? o.co : undefined;
+        if (co !== undefined) note(co, `waits for pool job ${e.id} (${e.func}${e.worker ? ` on ${e.worker}` : ', queued'})`);
       }
     }
     if (seen.size === 0) return 'No coroutines in flight.\n';

@@ -113,7 +113,8 @@ export function qemu_coroutine_create(entry: CoroutineEntry, opaque?: unknown): 
   co.caller = null;
   co.ctx = null;
   co.scheduled = null;
-  co.co_queue_wakeup = [];
+  // Kept across incarnations (one array per pooled object); setting length is a runtime call, so only when needed.
+  if (co.co_queue_wakeup.length !== 0) co.co_queue_wakeup.length = 0;
   co.state = CoroutineState.CREATED;
   co.bt_link = 0;
   const h = utilTraceHooks.qemu_coroutine_create;
@@ -136,9 +137,9 @@ function coroutine_delete(co: Coroutine): void {
  */
 export function qemu_aio_coroutine_enter(ctx: AioContext | null, co: Coroutine): void {
   const from = current ?? leader;
-  const pending: Coroutine[] = [co];
-  while (pending.length > 0) {
-    const to = pending.shift()!;
+  // Coroutines still to enter after `to`: allocated only when one wakes another (rare).
+  let pending: Coroutine[] | null = null;
+  for (let to: Coroutine | undefined = co; to !== undefined; to = pending === null ? undefined : pending.shift()) {
     const h = utilTraceHooks.qemu_aio_coroutine_enter;
     if (h !== null) h(ctx, from, to);
     if (to.scheduled !== null) {
@@ -168,9 +169,11 @@ export function qemu_aio_coroutine_enter(ctx: AioContext | null, co: Coroutine):
       throw e;
     }
     current = prev;
-    if (to.co_queue_wakeup.length > 0) {
-      pending.unshift(...to.co_queue_wakeup); // woken ones run before previously pending ones
-      to.co_queue_wakeup = [];
+    const woken: Coroutine[] = to.co_queue_wakeup;
+    if (woken.length > 0) {
+      if (pending === null) pending = woken.slice();
+      else pending.unshift(...woken); // woken ones run before previously pending ones
+      woken.length = 0;
     }
     if (r.done) {
       terminate(to);
@@ -205,6 +208,16 @@ export function qemu_coroutine_enter_if_inactive(co: Coroutine): void {
  * coroutine continues here when entered again. Use as `yield* qemu_coroutine_yield()`.
  */
 export function* qemu_coroutine_yield(): coroutine_fn<void> {
+  yield qemu_coroutine_yield_here();
+}
+
+/**
+ * qemu_coroutine_yield_here: qemu_coroutine_yield's bookkeeping for a coroutine_fn that yields
+ * itself, on a hot path, without the extra generator: `yield qemu_coroutine_yield_here();` is
+ * `yield* qemu_coroutine_yield();` (same checks, same trace hook, same token). Not a coroutine_fn;
+ * call it only directly in a `yield` expression of a coroutine_fn.
+ */
+export function qemu_coroutine_yield_here(): CoroutineYield {
   const self = current;
   if (self === null) throw new CoroutineError('qemu_coroutine_yield: not in a coroutine');
   const to = self.caller;
@@ -212,7 +225,7 @@ export function* qemu_coroutine_yield(): coroutine_fn<void> {
   const h = utilTraceHooks.qemu_coroutine_yield;
   if (h !== null) h(self, to);
   self.caller = null;
-  yield COROUTINE_YIELD;
+  return COROUTINE_YIELD;
 }
 
 /** qemu_coroutine_self: the running coroutine, or the thread's leader (id 0) outside coroutines. */

@@ -40,7 +40,7 @@ import { performance } from 'node:perf_hooks';
 import { AioContext, aio_timer_new } from './aio-context';
 import { QEMUBH, SharedBHDescriptor, aio_bh_new, qemu_bh_cancel, qemu_bh_delete, qemu_bh_schedule, shareBH } from './aio-bh';
 import { eventNotifierArena, utilSequenceNext } from './event-notifier';
-import { aio_co_wake, qemu_coroutine_self, qemu_coroutine_yield, qemu_in_coroutine, CoroutineError, type Coroutine, type coroutine_fn } from './coroutine';
+import { aio_co_wake, qemu_coroutine_self, qemu_coroutine_yield_here, qemu_in_coroutine, CoroutineError, type Coroutine, type coroutine_fn } from './coroutine';
 import { QEMU_CLOCK_REALTIME, SCALE_NS, QEMUTimer, timer_del, timer_free, timer_mod_ns, timer_pending, qemu_clock_get_ns } from './qemu-timer';
 import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import { utilWorkerScript, workerModulePath } from './worker-script';
@@ -250,6 +250,8 @@ export class ThreadPool implements FastJobWriter {
   /** Jobs were queued while a worker slept: wake them before this context blocks (kick_bh). */
   kick_needed = false;
   in_completion_bh = false;
+  /** performance.now() when the running completion BH started (see thread_pool_submit_aio). */
+  bh_started_at = 0;
   readonly kick_bh: QEMUBH;
   private nextId = 1;
   completed = 0;
@@ -650,7 +652,9 @@ function thread_pool_grow_timer_cb(pool: ThreadPool): void {
 export function thread_pool_submit_aio(pool: ThreadPool, func: string, arg: unknown, cb: BlockCompletionFunc | null, opaque?: unknown): ThreadPoolElement {
   const req = new ThreadPoolElement(pool.newId(), pool, func, arg, cb, opaque);
   pool.in_flight++;
-  req.queued_at = performance.now();
+  // Within the completion BH every submission shares the BH's timestamp (taken when it started,
+  // microseconds ago; growth works in milliseconds): one clock read per batch, not per request.
+  req.queued_at = pool.in_completion_bh ? pool.bh_started_at : performance.now();
   const h = utilTraceHooks.thread_pool_submit_aio;
   if (h !== null) h(pool, req);
   const bt = utilBacktraceHooks.thread_pool_submit_aio;
@@ -671,26 +675,22 @@ export function thread_pool_submit(pool: ThreadPool, func: string, arg: unknown)
   thread_pool_submit_aio(pool, func, arg, null, undefined);
 }
 
-interface ThreadPoolCo {
-  co: Coroutine;
-  ret: number;
-}
-
-function thread_pool_co_cb(opaque: ThreadPoolCo, ret: number): void {
-  opaque.ret = ret;
-  aio_co_wake(opaque.co);
+/** thread_pool_submit_co's callback: opaque is the submitting coroutine; ret is read from the element. */
+function thread_pool_co_cb(co: Coroutine, _ret: number): void {
+  aio_co_wake(co);
 }
 
 /**
  * thread_pool_submit_co: coroutine_fn. Submit, yield until the completion BH re-enters this
  * coroutine, return func's result. `const ret = yield* thread_pool_submit_co(pool, 'f', arg)`.
+ * (It yields through qemu_coroutine_yield_here, i.e. qemu_coroutine_yield without a generator
+ * level of its own: one level less on every request's way down and up.)
  */
 export function* thread_pool_submit_co(pool: ThreadPool, func: string, arg: unknown): coroutine_fn<number> {
   if (!qemu_in_coroutine()) throw new CoroutineError('thread_pool_submit_co: not in a coroutine');
-  const tpc: ThreadPoolCo = { co: qemu_coroutine_self(), ret: -EINPROGRESS };
-  thread_pool_submit_aio(pool, func, arg, thread_pool_co_cb, tpc);
-  yield* qemu_coroutine_yield();
-  return tpc.ret;
+  const elem = thread_pool_submit_aio(pool, func, arg, thread_pool_co_cb, qemu_coroutine_self());
+  yield qemu_coroutine_yield_here();
+  return elem.ret;
 }
 
 /** Move what the workers finished (shared completion ring) to done_list. */
@@ -720,6 +720,7 @@ function thread_pool_completion_bh(pool: ThreadPool): void {
   Atomics.store(i32, P_CQ_PENDING, 0); // completions after this point schedule us again
   const nested = pool.in_completion_bh;
   pool.in_completion_bh = true;
+  pool.bh_started_at = performance.now();
   try {
     thread_pool_completion_bh_run(pool);
   } finally {

@@ -9,6 +9,7 @@ import {
   qemu_coroutine_enter,
   qemu_coroutine_self,
   qemu_coroutine_yield,
+  qemu_coroutine_yield_here,
   qemu_in_coroutine,
   type Coroutine,
   type coroutine_fn,
@@ -178,6 +179,55 @@ test('aio_co_wake from inside a coroutine queues the woken one until the waker y
   });
   qemu_coroutine_enter(a);
   expect(log).toEqual(['b1', 'a after wake', 'b2']);
+});
+
+test('wake-ups are entered depth first: the woken ones of a woken coroutine before the waker\'s later ones', () => {
+  const log: string[] = [];
+  const mk = (name: string, wake: () => Coroutine[]): Coroutine =>
+    qemu_coroutine_create(function* waker(): coroutine_fn {
+      yield* qemu_coroutine_yield();
+      log.push(name);
+      for (const c of wake()) aio_co_wake(c);
+      log.push(`${name} done`);
+    });
+  const d = mk('d', () => []);
+  const c = mk('c', () => []);
+  const b = mk('b', () => [d]);
+  const a = mk('a', () => [b, c]);
+  for (const co of [a, b, c, d]) qemu_coroutine_enter(co); // each runs to its first yield
+  qemu_coroutine_enter(a);
+  expect(log).toEqual(['a', 'a done', 'b', 'b done', 'd', 'd done', 'c', 'c done']);
+  for (const co of [a, b, c, d]) expect(co.co_queue_wakeup).toEqual([]);
+});
+
+test('a pooled coroutine starts with an empty wake-up queue, the same array reused', () => {
+  const first = qemu_coroutine_create(function* once(): coroutine_fn {});
+  const queue = first.co_queue_wakeup;
+  const before = coroutinePoolStats().pooled;
+  qemu_coroutine_enter(first); // terminates: back to the pool
+  expect(coroutinePoolStats().pooled).toBe(before + 1);
+  const again = qemu_coroutine_create(function* twice(): coroutine_fn {});
+  expect(again).toBe(first); // recycled object (LIFO pool)
+  expect(again.co_queue_wakeup).toBe(queue);
+  expect(again.co_queue_wakeup).toEqual([]);
+  qemu_coroutine_enter(again);
+});
+
+test('qemu_coroutine_yield_here: a plain `yield` of its token suspends like yield* qemu_coroutine_yield, with the same hook and checks', () => {
+  const yields: number[] = [];
+  utilTraceHooks.qemu_coroutine_yield = (from) => void yields.push(from.id);
+  let resumed = false;
+  const co = qemu_coroutine_create(function* direct(): coroutine_fn {
+    yield qemu_coroutine_yield_here();
+    resumed = true;
+  });
+  qemu_coroutine_enter(co);
+  expect(co.state).toBe(CoroutineState.SUSPENDED);
+  expect(yields).toEqual([co.id]);
+  expect(resumed).toBe(false);
+  qemu_coroutine_enter(co);
+  expect(resumed).toBe(true);
+  expect(() => qemu_coroutine_yield_here()).toThrow(/not in a coroutine/);
 });
 
 test('aio_co_schedule enters from the context\'s next aio_poll; double scheduling is an error', () => {
