@@ -176,10 +176,26 @@ describe('Perfetto protobuf', () => {
     r.close();
     const root = await protobuf.load(path.join(__dirname, 'fixtures', 'perfetto_trace.proto'));
     const Trace = root.lookupType('perfetto.protos.Trace');
-    type Ann = { name: string; boolValue?: boolean; intValue?: number | string; stringValue?: string };
+    type Ann = { name?: string; nameIid?: string; boolValue?: boolean; intValue?: number | string; stringValue?: string };
+    type Interned = { iid: string; name: string };
     const trace = Trace.toObject(Trace.decode(fs.readFileSync(out)), { longs: String, enums: String }) as {
-      packet: Array<{ timestamp?: string; trackDescriptor?: { uuid: string; thread?: { threadName: string } }; trackEvent?: { type: string; trackUuid: string; name?: string; flowIds?: string[]; terminatingFlowIds?: string[]; debugAnnotations?: Ann[] } }>;
+      packet: Array<{
+        timestamp?: string;
+        sequenceFlags?: number;
+        internedData?: { eventCategories?: Interned[]; eventNames?: Interned[]; debugAnnotationNames?: Interned[] };
+        trackDescriptor?: { uuid: string; thread?: { threadName: string } };
+        trackEvent?: { type: string; trackUuid: string; name?: string; nameIid?: string; categoryIids?: string[]; flowIds?: string[]; terminatingFlowIds?: string[]; debugAnnotations?: Ann[] };
+      }>;
     };
+    // Interned strings (Perfetto's incremental state): defined once, before any packet using them.
+    expect(trace.packet[0].sequenceFlags).toBe(1);
+    const internedNames = { eventNames: new Map<string, string>(), debugAnnotationNames: new Map<string, string>(), eventCategories: new Map<string, string>() };
+    const lookup = (table: Map<string, string>, iid: string | undefined, literal: string | undefined): string | undefined => {
+      if (iid === undefined) return literal;
+      expect(table.has(iid), `iid ${iid} defined before use`).toBe(true);
+      return table.get(iid);
+    };
+    const categories = new Set<string>();
     const described = new Set<string>();
     const depth = new Map<string, number>();
     const flowSteps = new Map<string, number>();
@@ -188,9 +204,19 @@ describe('Perfetto protobuf', () => {
     let last = 0;
     for (const p of trace.packet) {
       if (p.trackDescriptor) described.add(p.trackDescriptor.uuid);
+      for (const k of ['eventNames', 'debugAnnotationNames', 'eventCategories'] as const) {
+        for (const d of p.internedData?.[k] ?? []) {
+          expect(internedNames[k].has(d.iid)).toBe(false);
+          internedNames[k].set(d.iid, d.name);
+        }
+      }
       const ev = p.trackEvent;
       if (!ev) continue;
+      expect(p.sequenceFlags).toBe(2); // SEQ_NEEDS_INCREMENTAL_STATE
       expect(described.has(ev.trackUuid)).toBe(true);
+      ev.name = lookup(internedNames.eventNames, ev.nameIid, ev.name);
+      for (const c of ev.categoryIids ?? []) categories.add(lookup(internedNames.eventCategories, c, undefined)!);
+      for (const d of ev.debugAnnotations ?? []) d.name = lookup(internedNames.debugAnnotationNames, d.nameIid, d.name);
       expect(Number(p.timestamp)).toBeGreaterThanOrEqual(last);
       last = Number(p.timestamp);
       if (ev.type === 'TYPE_SLICE_BEGIN') depth.set(ev.trackUuid, (depth.get(ev.trackUuid) ?? 0) + 1);
@@ -202,11 +228,12 @@ describe('Perfetto protobuf', () => {
       for (const id of ev.terminatingFlowIds ?? []) ended.add(id);
       if (ev.type === 'TYPE_INSTANT') {
         const a: Record<string, unknown> = {};
-        for (const d of ev.debugAnnotations ?? []) a[d.name] = d.boolValue ?? (d.intValue !== undefined ? Number(d.intValue) : d.stringValue);
+        for (const d of ev.debugAnnotations ?? []) a[d.name!] = d.boolValue ?? (d.intValue !== undefined ? Number(d.intValue) : d.stringValue);
         instants.set(`${ev.name}@${p.timestamp}`, a);
       }
     }
     for (const d of depth.values()) expect(d).toBe(0);
+    expect(categories).toEqual(new Set(['vtrace', 'vtrace.event', 'vtrace.coroutine']));
     expect(ended.size).toBe(N);
     for (const id of ended) expect(flowSteps.get(id)).toBeGreaterThanOrEqual(5);
     expect(instants.size).toBe(want.length);
@@ -219,7 +246,7 @@ describe('Perfetto protobuf', () => {
 
 describe('big outputs, errors', () => {
   const big = path.join(tmp, 'big.vtr');
-  const BIG = 3500;
+  const BIG = 5000; // Perfetto output past two 4 MiB buffers
   beforeAll(() => writeRecording(big, spineScenario(BIG)));
 
   test('an output of many buffers (written by the writer thread) is whole and valid in both formats', async () => {
@@ -233,6 +260,17 @@ describe('big outputs, errors', () => {
     const root = await protobuf.load(path.join(__dirname, 'fixtures', 'perfetto_trace.proto'));
     const decoded = root.lookupType('perfetto.protos.Trace').decode(fs.readFileSync(out)) as unknown as { packet: unknown[] };
     expect(decoded.packet.length).toBe(s.written);
+  });
+
+  test('an existing, longer file is overwritten and cut to the new output', () => {
+    const out = path.join(tmp, 'existing.json');
+    fs.writeFileSync(out, Buffer.alloc(12 << 20, 0x78));
+    const r = openRecording(rec);
+    exportRecording(r, { format: 'chrome', out });
+    r.close();
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text.length).toBeLessThan(12 << 20);
+    expect(JSON.parse(text).traceEvents.length).toBeGreaterThan(100);
   });
 
   test('a full disk: the error names the code and the write (small and big outputs)', () => {

@@ -1,27 +1,32 @@
 /**
- * Perfetto DebugAnnotations (protos/perfetto/trace/track_event/debug_annotation.proto: name=10,
+ * Perfetto DebugAnnotations (protos/perfetto/trace/track_event/debug_annotation.proto: name_iid=1,
  * bool_value=2, int_value=4, string_value=6) of a record's arguments and correlation ids, written
  * straight from the record's bytes: integers as int_value (beyond 2^53: decimal strings), pointers
  * as "0x..." strings, bools, strings (NULL as "null"), then corr.req, corr.co, corr.job, corr.head,
- * corr.fd as ints — the same values the Chrome export shows.
+ * corr.fd as ints — the same values the Chrome export shows. Annotation names are interned
+ * (perfetto.ts): each key is its encoded `name_iid` field.
  */
 import { K_BOOL, K_PTR, K_STR } from '../event-codec';
 import type { RecordView } from '../record-view';
 import { putBytes, putHex, putHex64, putU64, utf8 } from './bytes';
-import { closeShort, putVarint, putVarint64, stringField } from './protobuf';
+import { closeShort, putVarint, putVarint64 } from './protobuf';
 
 export const T_ANNOTATION = 0x22;
-export const A_NAME = 0x52;
+/** DebugAnnotation.name_iid (field 1, varint). */
+export const A_NAME_IID = 0x08;
 const A_BOOL = 0x10;
 const A_INT = 0x20;
 export const A_STRING = 0x32;
 export const NULL = utf8('null');
-export const CORR_NAMES = ['corr.req', 'corr.co', 'corr.job', 'corr.head', 'corr.fd'].map((n) => stringField([A_NAME], n));
+/** The correlation ids' annotation names: interned first, as iids 1..5 (perfetto.ts). */
+export const CORR_NAMES = ['corr.req', 'corr.co', 'corr.job', 'corr.head', 'corr.fd'];
+export const CORR_KEYS = CORR_NAMES.map((_, i) => Uint8Array.of(A_NAME_IID, i + 1));
 /** Room for one annotation besides its name and string bytes. */
 export const ANNOTATION_ROOM = 40;
 
 /** Debug annotations of `v`'s arguments and correlation ids at `p` (room reserved); returns the end. */
 export function putAnnotations(b: Uint8Array, p: number, v: RecordView, keys: readonly Uint8Array[]): number {
+  // keys[i]: argument i's encoded name_iid field (2-4 bytes).
   const kinds = v.kinds;
   const n = v.nargs;
   for (let i = 0; i < n; i++) {
@@ -39,7 +44,7 @@ export function putAnnotations(b: Uint8Array, p: number, v: RecordView, keys: re
         p = putBytes(b, p, NULL);
       } else {
         p = putVarint(b, p, len);
-        if (len < 256) for (let j = 0; j < len; j++) b[p++] = v.buf[at + j];
+        if (len < 48) for (let j = 0; j < len; j++) b[p++] = v.buf[at + j];
         else {
           b.set(v.buf.subarray(at, at + len), p);
           p += len;
@@ -88,7 +93,8 @@ export function putAnnotations(b: Uint8Array, p: number, v: RecordView, keys: re
     b[p] = T_ANNOTATION;
     p += 2;
     const m = p; // one byte reserved for the length (closeShort)
-    p = putBytes(b, p, CORR_NAMES[i]);
+    b[p++] = A_NAME_IID;
+    b[p++] = i + 1;
     b[p++] = A_INT;
     p = closeShort(b, m, putVarint64(b, p, v.corr[i]));
   }

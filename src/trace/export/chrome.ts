@@ -339,7 +339,7 @@ const FLOW_TEXT = 48 + 16 + 24 + 12;
 
 /** `len` bytes of `src` from `at` to `b` at `p` (room reserved); returns the end. */
 function copyBytes(b: Uint8Array, p: number, src: Uint8Array, at: number, len: number): number {
-  if (len < 64) for (let i = 0; i < len; i++) b[p + i] = src[at + i];
+  if (len < 48) for (let i = 0; i < len; i++) b[p + i] = src[at + i];
   else b.set(src.subarray(at, at + len), p);
   return p + len;
 }

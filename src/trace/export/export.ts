@@ -59,7 +59,11 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
   const base = rec.end.firstNs;
   const fromNs = o.fromNs !== undefined ? base + o.fromNs : undefined;
   const toNs = o.toNs !== undefined ? base + o.toNs : undefined;
-  const fd = fs.openSync(o.out, 'w');
+  // Not O_TRUNC: an existing file is overwritten and cut to its new length at the end. (On ext4,
+  // a file truncated to zero and written again is flushed to disk at close, auto_da_alloc: ~0.1 s
+  // a 200 MB export, paid in the foreground.)
+  const fd = fs.openSync(o.out, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o666);
+  const regular = fs.fstatSync(fd).isFile();
   const processName = `vtrace (pid ${rec.header.pid})`;
   const file = new OutFile(fd);
   try {
@@ -96,6 +100,11 @@ export function exportRecording(rec: Recording, o: ExportOptions): ExportStats {
     };
   } finally {
     file.abort();
+    try {
+      if (regular) fs.ftruncateSync(fd, file.bytes);
+    } catch {
+      // Cutting failed: the export's own outcome (or error) is what the caller gets.
+    }
     fs.closeSync(fd);
   }
 }

@@ -57,6 +57,8 @@ export class OutFile {
   private slots: Uint8Array[] = [];
   private slot = 0;
   private flushes = 0;
+  /** Bytes handed to write so far (written by close(), unless a write failed). */
+  bytes = 0;
 
   constructor(private readonly fd: number) {}
 
@@ -69,6 +71,7 @@ export class OutFile {
     const o = this.out;
     if (o.pos === 0) return;
     this.flushes++;
+    this.bytes += o.pos;
     // The helper pays off from the second full buffer on (not for the tail at close).
     if (this.worker === null && this.flushes > 1 && !last) this.startHelper();
     const ctl = this.ctl;

@@ -4,16 +4,21 @@
  * can be written packet by packet in bounded memory. The subset emitted (docs/vtr-format.md lists
  * it; test/trace/fixtures/perfetto_trace.proto decodes it):
  *
- *   TracePacket   timestamp=8, trusted_packet_sequence_id=10, track_event=11, sequence_flags=13,
- *                 track_descriptor=60
+ *   TracePacket   timestamp=8, trusted_packet_sequence_id=10, track_event=11, interned_data=12,
+ *                 sequence_flags=13, track_descriptor=60
+ *   InternedData  event_categories=1, event_names=2, debug_annotation_names=3 (each {iid=1, name=2})
  *   TrackDescriptor uuid=1, name=2, process=3 {pid=1, process_name=6}, thread=4 {pid=1, tid=2,
  *                 thread_name=5}, parent_uuid=5, counter=8 {unit=3}
  *   TrackEvent    type=9 (SLICE_BEGIN 1, SLICE_END 2, INSTANT 3, COUNTER 4), track_uuid=11,
- *                 name=23, categories=22, debug_annotations=4 {name=10, bool=2, int=4, double=5,
- *                 string=6}, counter_value=30, flow_ids=47 (fixed64), terminating_flow_ids=48
+ *                 name_iid=10 (or name=23), category_iids=3, debug_annotations=4 {name_iid=1, bool=2,
+ *                 int=4, string=6}, counter_value=30, flow_ids=47 (fixed64), terminating_flow_ids=48
  *
  * One packet sequence (id 1) holds everything; a track's descriptor is written before its first
- * event. Names are not interned. Times are the recording's CLOCK_MONOTONIC ns. Debug annotations
+ * event. Names are interned, as Perfetto's SDK does (interned_data, sequence_flags): categories,
+ * event names (tracepoints and recurring slice names) and debug annotation names are each defined
+ * once, in a packet of their own written ahead of everything still in the order window (so before
+ * any packet that uses them), and events carry their iids (SEQ_NEEDS_INCREMENTAL_STATE); a
+ * one-off slice name ("coroutine 12") stays a literal name. That halves the output. Times are the recording's CLOCK_MONOTONIC ns. Debug annotations
  * carry an event's arguments (pointers as "0x..." strings, integers beyond 2^53 as decimal
  * strings, NULL strings as "null") and correlation ids ("corr.req"...), as the Chrome export.
  *
@@ -26,7 +31,7 @@ import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry } from '../vtr-format';
 import { Bytes, putBytes } from './bytes';
 import { closeAt, closeShort, putFixed64, putVarint, putVarint64, stringField } from './protobuf';
-import { A_NAME, A_STRING, ANNOTATION_ROOM, CORR_NAMES, NULL, putAnnotations, T_ANNOTATION } from './annotations';
+import { A_NAME_IID, A_STRING, ANNOTATION_ROOM, CORR_NAMES, NULL, putAnnotations, T_ANNOTATION } from './annotations';
 import type { OutFile } from './out-file';
 import { FLOW_END, type Encoder, type Slice, type Track } from './records';
 
@@ -43,6 +48,19 @@ const T_PACKET = 0x0a;
 const T_TIMESTAMP = 0x40;
 const T_SEQ_ID = 0x50;
 const T_SEQ_FLAGS = 0x68;
+const T_INTERNED_DATA = 0x62;
+/** sequence_flags: SEQ_INCREMENTAL_STATE_CLEARED, SEQ_NEEDS_INCREMENTAL_STATE. */
+const SEQ_CLEARED = 1;
+const SEQ_NEEDS_STATE = 2;
+/** InternedData fields (all `repeated {iid=1, name=2}`). */
+const I_CATEGORIES = 0x0a;
+const I_EVENT_NAMES = 0x12;
+const I_ANNOTATION_NAMES = 0x1a;
+/** TrackEvent.category_iids (3), name_iid (10). */
+const T_CATEGORY_IID = 0x18;
+const T_NAME_IID = 0x50;
+/** Distinct event names interned at most (beyond, names are written literally: bounded memory). */
+const MAX_INTERNED = 1 << 16;
 const T_TRACK_EVENT = 0x5a;
 const T_TYPE = 0x48;
 const T_TRACK_UUID = 0x58;
@@ -53,14 +71,16 @@ const T_FLOW_IDS = [0xf9, 0x02];
 const T_TERMINATING_FLOW_IDS = [0x81, 0x03];
 const T_TRACK_DESCRIPTOR = [0xe2, 0x03];
 
-const CAT_EVENT = stringField(T_CATEGORY, 'vtrace.event');
-const CAT_SLICE = stringField(T_CATEGORY, 'vtrace');
-const CAT_COROUTINE = stringField(T_CATEGORY, 'vtrace.coroutine');
+/** The three categories, interned as iids 1, 2, 3: their encoded category_iids fields. */
+const CATEGORIES = ['vtrace.event', 'vtrace', 'vtrace.coroutine'];
+const CAT_EVENT = Uint8Array.of(T_CATEGORY_IID, 1);
+const CAT_SLICE = Uint8Array.of(T_CATEGORY_IID, 2);
+const CAT_COROUTINE = Uint8Array.of(T_CATEGORY_IID, 3);
 
 interface Template {
-  /** TrackEvent.name, encoded. */
+  /** TrackEvent.name_iid, encoded. */
   name: Uint8Array;
-  /** DebugAnnotation.name per argument, encoded. */
+  /** DebugAnnotation.name_iid per argument, encoded. */
   keys: Uint8Array[];
   /** Bytes an instant of it takes at most, besides twice its record's size. */
   room: number;
@@ -70,8 +90,10 @@ export class PerfettoEncoder implements Encoder {
   readonly holdOpenSlices = false;
   private readonly out: Bytes;
   private readonly templates: (Template | undefined)[] = [];
-  private readonly extraKeys = new Map<string, Uint8Array>();
   private readonly names: (Uint8Array | undefined)[] = [];
+  /** Interned event names and debug annotation names: name → its encoded iid field. */
+  private readonly eventNames = new Map<string, Uint8Array>();
+  private readonly annotationNames = new Map<string, Uint8Array>();
   packets = 0;
 
   constructor(
@@ -83,12 +105,7 @@ export class PerfettoEncoder implements Encoder {
     this.out = file.out;
     // The first packet clears the sequence's incremental state (SEQ_INCREMENTAL_STATE_CLEARED).
     const o = this.out;
-    o.u8(T_PACKET);
-    const p = o.open();
-    o.u8(T_SEQ_ID);
-    o.u8(SEQ);
-    o.u8(T_SEQ_FLAGS);
-    o.u8(1);
+    const p = this.sequencePacket(SEQ_CLEARED);
     this.descriptorStart(o, PROCESS_UUID, null);
     o.u8(0x1a);
     const pr = o.open();
@@ -98,15 +115,78 @@ export class PerfettoEncoder implements Encoder {
     o.protoString(processName);
     o.close(pr);
     this.descriptorEnd(o, p);
+    CATEGORIES.forEach((c, i) => this.internPacket(I_CATEGORIES, i + 1, c));
+    CORR_NAMES.forEach((n) => this.annotationName(n));
+  }
+
+  /** Open a TracePacket of our sequence with `flags` (sequence_flags); returns its open length. */
+  private sequencePacket(flags: number): number {
+    const o = this.out;
+    o.u8(T_PACKET);
+    const p = o.open();
+    o.u8(T_SEQ_ID);
+    o.u8(SEQ);
+    o.u8(T_SEQ_FLAGS);
+    o.u8(flags);
+    return p;
+  }
+
+  /**
+   * A packet defining one interned string (`field` of InternedData: iid, name), written at once:
+   * ahead of every record still in the order window, so before any packet that refers to it.
+   */
+  private internPacket(field: number, iid: number, name: string): void {
+    const o = this.out;
+    const p = this.sequencePacket(SEQ_NEEDS_STATE);
+    o.u8(T_INTERNED_DATA);
+    const d = o.open();
+    o.u8(field);
+    const e = o.open();
+    o.u8(0x08);
+    o.varint(iid);
+    o.u8(0x12);
+    o.protoString(name);
+    o.close(e);
+    o.close(d);
+    o.close(p);
+    this.packets++;
+    this.flushIfFull();
+  }
+
+  /** An event name's encoded name_iid field (interned on first use), or null past MAX_INTERNED. */
+  private eventName(name: string): Uint8Array | null {
+    return this.interned(this.eventNames, I_EVENT_NAMES, T_NAME_IID, name, MAX_INTERNED);
+  }
+
+  /** A debug annotation name's encoded name_iid field (interned on first use; few distinct names). */
+  private annotationName(name: string): Uint8Array {
+    return this.interned(this.annotationNames, I_ANNOTATION_NAMES, A_NAME_IID, name, Infinity)!;
+  }
+
+  /**
+   * The encoded `tag: iid` field naming `name` in `table` (kind: its InternedData field), writing
+   * the interning packet on first use; null once `limit` names are interned.
+   */
+  private interned(table: Map<string, Uint8Array>, kind: number, tag: number, name: string, limit: number): Uint8Array | null {
+    let f = table.get(name);
+    if (f === undefined) {
+      const iid = table.size + 1;
+      if (iid > limit) return null;
+      this.internPacket(kind, iid, name);
+      const b = new Uint8Array(8);
+      b[0] = tag;
+      table.set(name, (f = b.slice(0, putVarint(b, 1, iid))));
+    }
+    return f;
   }
 
   private template(tpId: number): Template {
     let t = this.templates[tpId];
     if (t === undefined) {
       const c = this.catalog[tpId];
-      const name = stringField(T_NAME, c.name);
-      const keys = c.argNames.map((n) => stringField([A_NAME], n));
-      const room = 64 + name.length + keys.reduce((a, k) => a + k.length + ANNOTATION_ROOM, 0) + 5 * (CORR_NAMES[0].length + ANNOTATION_ROOM);
+      const name = this.eventName(c.name) ?? stringField(T_NAME, c.name);
+      const keys = c.argNames.map((n) => this.annotationName(n));
+      const room = 64 + name.length + keys.reduce((a, k) => a + k.length + ANNOTATION_ROOM, 0) + 5 * (2 + ANNOTATION_ROOM);
       t = { name, keys, room };
       this.templates[tpId] = t;
     }
@@ -183,6 +263,8 @@ export class PerfettoEncoder implements Encoder {
     }
     b[p++] = T_SEQ_ID;
     b[p++] = SEQ;
+    b[p++] = T_SEQ_FLAGS;
+    b[p++] = SEQ_NEEDS_STATE;
     b[p] = T_TRACK_EVENT;
     p += 3;
     this.eventMark = p;
@@ -211,8 +293,7 @@ export class PerfettoEncoder implements Encoder {
   extra(a: Bytes, _hasArgs: boolean, key: string, v: RecordView, i: number): void {
     const at = v.strAt(i);
     const len = v.slen;
-    let k = this.extraKeys.get(key);
-    if (k === undefined) this.extraKeys.set(key, (k = stringField([A_NAME], key)));
+    const k = this.annotationName(key);
     a.ensure(k.length + len + 32);
     const b = a.buf;
     let p = a.pos;
@@ -253,16 +334,20 @@ export class PerfettoEncoder implements Encoder {
 
   asyncSlice(a: Bytes, begin: boolean, lane: Track, _id: number, name: string, _tid: number, ns: number, v: RecordView | null): void {
     const t = v !== null ? this.template(v.tpId) : null;
+    const iid = begin ? this.eventName(name) : null; // before the reservation: it may write a packet
     a.ensure(64 + 3 * name.length + (t !== null && v !== null ? t.room + 2 * (v.next - v.at) : 0));
     const b = a.buf;
     let p = this.openEvent(b, a.pos, ns, lane, begin ? TYPE_SLICE_BEGIN : TYPE_SLICE_END);
     if (begin) {
       p = putBytes(b, p, CAT_COROUTINE);
-      b[p++] = T_NAME[0];
-      b[p++] = T_NAME[1];
-      a.pos = p;
-      a.protoString(name); // within the room reserved above
-      p = a.pos;
+      if (iid !== null) p = putBytes(b, p, iid);
+      else {
+        b[p++] = T_NAME[0];
+        b[p++] = T_NAME[1];
+        a.pos = p;
+        a.protoString(name); // within the room reserved above
+        p = a.pos;
+      }
       if (t !== null && v !== null) p = putAnnotations(b, p, v, t.keys);
     }
     a.pos = this.closeEvent(b, p);
@@ -310,11 +395,15 @@ export class PerfettoEncoder implements Encoder {
     this.flushIfFull();
   }
 
-  /** TrackEvent.name of a slice, encoded (cached by name id: slices repeat a few names). */
+  /** A recurring slice name's interned name_iid field (cached by name id), or null: write it literally. */
   private nameField(s: Slice): Uint8Array | null {
     if (s.nameId < 0) return null;
     let f = this.names[s.nameId];
-    if (f === undefined) this.names[s.nameId] = f = stringField(T_NAME, s.name);
+    if (f === undefined) {
+      const iid = this.eventName(s.name);
+      if (iid === null) return null;
+      this.names[s.nameId] = f = iid;
+    }
     return f;
   }
 

@@ -7,22 +7,27 @@
 const TWO32 = 4294967296;
 const textEncoder = new TextEncoder();
 
-/** Unsigned varint of a non-negative safe integer (≤ 8 bytes). */
+/**
+ * Unsigned varint of a non-negative safe integer (≤ 8 bytes). Beyond 2^31 (timestamps: ~2^45 ns)
+ * the low 28 bits go out as four fixed groups and the rest in int32 arithmetic, without a float
+ * division per byte.
+ */
 export function putVarint(b: Uint8Array, p: number, v: number): number {
-  if (v < 0x80000000) {
-    let n = v | 0;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p++] = n;
-    return p;
+  let n: number;
+  if (v < 0x80000000) n = v | 0;
+  else {
+    const lo = v >>> 0;
+    b[p++] = (lo & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+    n = (lo >>> 28) | (((v - lo) / TWO32) << 4); // < 2^25 for v < 2^53
   }
-  while (v >= 0x80) {
-    b[p++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
+  while (n >= 0x80) {
+    b[p++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
   }
-  b[p++] = v;
+  b[p++] = n;
   return p;
 }
 

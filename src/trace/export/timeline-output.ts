@@ -11,6 +11,10 @@ import { Slice, type Encoder, type OrderWindow, type Track, type TrackKind } fro
 const VCPU_TID_BASE = 0x7ff00000;
 /** Distinct recurring slice names remembered (bounded memory; beyond, names are not cached). */
 const MAX_NAMES = 4096;
+/** Slots of the string-argument cache (strArg): a power of two. */
+const STR_SLOTS = 1024;
+/** Longer string arguments are not cached. */
+const STR_CACHED_MAX = 64;
 
 export interface ThreadState {
   mainTrack: Track;
@@ -25,6 +29,8 @@ export class TimelineOutput {
   private readonly names = new Map<string, number>();
   private readonly lanes: Track[] = [];
   protected readonly laneOf = new Map<number, { track: Track; name: string; tid: number }>();
+  private readonly strBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(STR_SLOTS).fill(null);
+  private readonly strText: string[] = new Array<string>(STR_SLOTS).fill('');
 
   constructor(
     protected readonly out: OrderWindow,
@@ -60,6 +66,31 @@ export class TimelineOutput {
       this.names.set(name, (id = this.names.size));
     }
     return id;
+  }
+
+  /**
+   * String argument `i` of `v` as String(v.str(i)) gives it ("null" for NULL), without making a
+   * new string when the same bytes came recently (slice names repeat: bottom halves, pool job
+   * functions, syscalls): a direct-mapped cache by a hash of the bytes, checked byte for byte.
+   */
+  protected strArg(v: RecordView, i: number): string {
+    const at = v.strAt(i);
+    const len = v.slen;
+    if (len < 0 || len > STR_CACHED_MAX) return String(v.str(i));
+    const buf = v.buf;
+    let h = len;
+    for (let k = 0; k < len; k++) h = Math.imul(h ^ buf[at + k], 16777619);
+    const slot = (h ^ (h >>> 13)) & (STR_SLOTS - 1);
+    const c = this.strBytes[slot];
+    if (c !== null && c.length === len) {
+      let k = 0;
+      while (k < len && c[k] === buf[at + k]) k++;
+      if (k === len) return this.strText[slot];
+    }
+    const text = String(v.str(i));
+    this.strBytes[slot] = buf.slice(at, at + len);
+    this.strText[slot] = text;
+    return text;
   }
 
   protected begin(track: Track, k: number, name: string, v: RecordView, ns = v.ns, recurring = true): Slice {

@@ -19,7 +19,7 @@
  * ready (else at the dispatch), then the aio_dispatch_handler slice where virtqueue_pop took R,
  * each run of R's coroutine, the worker's syscall for R's pool job (or the job), the completion
  * BH, and it finishes at the first vCPU slice after the interrupt reporting R was raised
- * (virtio_notify; riscv_trap is not emitted yet).
+ * (virtio_notify; riscv_trap, now emitted at trap entry, could end it at the trap).
  *
  * Cost: an instant is encoded straight from the decoded record (no object per event); slices are
  * objects (records.ts Slice). Tracepoints are told apart by catalog index (a table built once).
@@ -79,6 +79,7 @@ export class TimelineBuilder extends TimelineOutput {
   private readonly dispatchKick = new Map<Track, { slice: Slice; kick: Slice | undefined }>();
   private readonly jobReq = new Map<number, number>();
   private readonly jobFlowed = new Map<number, boolean>();
+  private readonly mmioNames = new Map<string, string>();
   private pendingIrq: number[] = [];
   private awaitingVcpu: number[] = [];
   private nextFlow = 1;
@@ -138,10 +139,10 @@ export class TimelineBuilder extends TimelineOutput {
         th.vcpu = null;
         return;
       case Ev.MmioOpsWrite:
-        th.lastMmioName = v.nargs > 5 ? (v.str(5) ?? '') : '';
+        th.lastMmioName = v.nargs > 5 && v.strLen(5) >= 0 ? this.strArg(v, 5) : '';
         break;
       case Ev.MmioWrite:
-        this.begin(cur, K_MMIO, th.lastMmioName !== '' ? `virtio_mmio_write ${th.lastMmioName}`.trim() : 'virtio_mmio_write', v);
+        this.begin(cur, K_MMIO, this.mmioSliceName(th.lastMmioName), v);
         return;
       case Ev.MmioWriteEnd:
         this.end(cur, K_MMIO, ns);
@@ -175,7 +176,7 @@ export class TimelineBuilder extends TimelineOutput {
         this.end(cur, key(K_HANDLER, v.num(1)), ns);
         return;
       case Ev.BhCall:
-        this.begin(cur, key(K_BH, v.num(1)), String(v.str(2)), v);
+        this.begin(cur, key(K_BH, v.num(1)), this.strArg(v, 2), v);
         return;
       case Ev.BhCallEnd:
         this.end(cur, key(K_BH, v.num(1)), ns);
@@ -197,7 +198,7 @@ export class TimelineBuilder extends TimelineOutput {
         break;
       case Ev.CoCreate: {
         const id = co ?? NaN;
-        const name = String(v.str(1));
+        const name = this.strArg(v, 1);
         const lane = this.lane(id, name, cur.tid); // declares the lane's track first
         this.asyncSlice(true, lane, id, name, cur.tid, ns, v);
         return;
@@ -231,7 +232,7 @@ export class TimelineBuilder extends TimelineOutput {
         break;
       case Ev.JobBegin: {
         const j = job ?? NaN;
-        this.begin(cur, key(K_JOB, job ?? -1), String(v.str(2)), v);
+        this.begin(cur, key(K_JOB, job ?? -1), this.strArg(v, 2), v);
         this.jobFlowed.set(j, false);
         this.counter('thread-pool queue depth', ns, Math.max(0, --this.queued));
         this.counter('busy workers', ns, ++this.busy);
@@ -247,7 +248,7 @@ export class TimelineBuilder extends TimelineOutput {
         return;
       }
       case Ev.SysEntry: {
-        const s = this.begin(cur, K_SYS, String(v.str(1)), v);
+        const s = this.begin(cur, K_SYS, this.strArg(v, 1), v);
         const f = job !== undefined ? this.flowOf(this.jobReq.get(job)) : undefined;
         if (f !== undefined && job !== undefined) {
           this.bind(s, f, FLOW_STEP);
@@ -279,6 +280,17 @@ export class TimelineBuilder extends TimelineOutput {
     this.instant(cur, v);
   }
 
+  /** "virtio_mmio_write QueueNotify": the slice name of a register write (cached per register name). */
+  private mmioSliceName(reg: string): string {
+    if (reg === '') return 'virtio_mmio_write';
+    let n = this.mmioNames.get(reg);
+    if (n === undefined) {
+      n = `virtio_mmio_write ${reg}`.trim();
+      if (this.mmioNames.size < 4096) this.mmioNames.set(reg, n);
+    }
+    return n;
+  }
+
   /** syscall_exit(tid, name, args, ret, duration_ns, fd, retval, path): ends the entry's slice. */
   private syscallExit(cur: Track, v: RecordView): void {
     const s = this.end(cur, K_SYS, v.ns);
@@ -297,7 +309,7 @@ export class TimelineBuilder extends TimelineOutput {
     } else {
       // No entry recorded (filtered out): a slice of the measured duration.
       const d = v.nargs > 4 ? v.num(4) : 0;
-      this.begin(cur, K_SYS, String(v.str(1)), v, v.ns - d);
+      this.begin(cur, K_SYS, this.strArg(v, 1), v, v.ns - d);
       this.end(cur, K_SYS, v.ns);
     }
   }
