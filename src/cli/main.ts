@@ -37,7 +37,7 @@ QEMU options understood:
   -device virtio-blk-device,drive=ID[,serial=,num-queues=,queue-size=,iothread=ID]
   -object iothread,id=ID            (dataplane: the device's queues and drive run in that thread)
   -global virtio-mmio.force-legacy=on|off
-  -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN   -msg timestamp=on
+  -trace PATTERN|enable=PATTERN|events=FILE|help   -D FILE   -d trace:PATTERN|int   -msg timestamp=on
   --trace-out FILE.vtr   record enabled events (all, without -trace) for vtrace strace/export
   --trace-buffer SIZE    per-thread recording buffer (default 4M)
   --plugin PATH[,key=value...]   load a plugin (repeatable, as QEMU's -plugin): a .js file or a

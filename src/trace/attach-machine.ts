@@ -8,12 +8,16 @@
  *   space's observer, with the register's name from the device's register table (DESIGN.md §4:
  *   devices declare registers as tables) where the device has one, else the region's name.
  *
- * Both test their tracepoint on every call, so `-trace` changes at run time take effect; with the
- * tracepoints off a slice costs two field loads. riscv_trap is declared (cpu.trace-events) but not
- * emitted: its hook belongs in src/target/riscv (the trap entry, riscv_cpu_do_interrupt).
+ * - riscv_trap at every trap entry, exception or interrupt, through cpu-hooks.ts (the call site is
+ *   riscv_cpu_do_interrupt in src/target/riscv/trap.ts); installed only while riscv_trap is on
+ *   (installCpuHooks, re-run on every trace state change), so off it costs the site's null check.
+ *
+ * The first two test their tracepoint on every call, so `-trace` changes at run time take effect;
+ * with the tracepoints off a slice costs two field loads.
  */
 import * as t from './generated/tracepoints';
 import { ptr } from './ptr';
+import { cpuTraceHooks, trapName } from './cpu-hooks';
 import type { MemoryRegion, MmioAccess } from '../system/memory';
 
 interface HartLike {
@@ -51,6 +55,19 @@ export function registerNameTables(machine: object): Map<MemoryRegion, NameAt> {
 }
 
 let currentCpu = 0;
+
+const TWO32 = 4294967296;
+
+/** Install (or remove) the trap hook as riscv_trap is on (or off). Per thread: the emulator thread's. */
+export function installCpuHooks(): void {
+  cpuTraceHooks.riscv_trap = t.riscv_trap.on
+    ? (cpu, cause, async, tvalLo, tvalHi) => {
+        const hi = tvalHi >>> 0;
+        const tval = hi < 0x200000 ? hi * TWO32 + (tvalLo >>> 0) : (BigInt(hi) << 32n) | BigInt(tvalLo >>> 0);
+        t.riscv_trap.emit(cpu.hartId, async, cause, cpu.getPc(), tval, trapName(cause, async));
+      }
+    : null;
+}
 
 /** Wrap the harts' run and observe MMIO. Call once per machine (emulator thread). */
 export function attachMachineTracing(machine: MachineLike): void {

@@ -82,7 +82,6 @@ export function parseTraceOption(value: string, t: TraceOptions, kv: Map<string,
 /** What -d items vtrace does not log yet, with the reason. */
 const D_UNSUPPORTED: Record<string, string> = {
   guest_errors: 'guest error logging is not routed to -D yet',
-  int: 'interrupt/exception logging (riscv_trap) is not emitted yet',
   in_asm: 'vtrace is an interpreter; there are no translation blocks to log',
   out_asm: 'vtrace is an interpreter; there is no host code to log',
   op: 'vtrace is an interpreter; there are no TCG ops to log',
@@ -96,13 +95,14 @@ const D_UNSUPPORTED: Record<string, string> = {
   nochain: 'vtrace is an interpreter; there is no TB chaining',
 };
 
-/** -d ITEM[,ITEM...]: `trace:PATTERN` only. */
+/** -d ITEM[,ITEM...]: `trace:PATTERN`, and `int` (interrupts and exceptions: the riscv_trap tracepoint). */
 export function parseDebugOption(value: string, t: TraceOptions): void {
   for (const item of value.split(',')) {
     if (item.startsWith('trace:')) pushPattern(t, item.slice('trace:'.length));
-    else if (item === 'help') throw new TraceOptionError('vtrace logs trace:PATTERN items only');
-    else if (item in D_UNSUPPORTED) throw new TraceOptionError(`item '${item}': ${D_UNSUPPORTED[item]} (vtrace supports -d trace:PATTERN)`);
-    else throw new TraceOptionError(`unknown log item '${item}' (vtrace supports -d trace:PATTERN)`);
+    else if (item === 'int') pushPattern(t, 'riscv_trap');
+    else if (item === 'help') throw new TraceOptionError('vtrace logs trace:PATTERN and int items only');
+    else if (item in D_UNSUPPORTED) throw new TraceOptionError(`item '${item}': ${D_UNSUPPORTED[item]} (vtrace supports -d trace:PATTERN and -d int)`);
+    else throw new TraceOptionError(`unknown log item '${item}' (vtrace supports -d trace:PATTERN and -d int)`);
   }
 }
 

@@ -18,7 +18,7 @@ import { installUtilHooks } from './attach-util';
 import { installVirtioHooks } from './attach-virtio';
 import { installBlockHooks } from './attach-block';
 import { installHostHooks } from './attach-host';
-import { attachMachineTracing } from './attach-machine';
+import { attachMachineTracing, installCpuHooks } from './attach-machine';
 import { attachBacktraceMachine, updateBacktraceRecording } from './backtrace';
 import { startRecording, summaryLines, type Recording } from './recording';
 import type { WriterSummary } from './recorder-writer';
@@ -64,6 +64,7 @@ function installAll(): void {
   installVirtioHooks();
   installBlockHooks();
   installHostHooks();
+  installCpuHooks();
   updateBacktraceRecording(); // backtrace_*: arms link recording on this thread while they are on
 }
 

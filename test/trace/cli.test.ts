@@ -32,8 +32,13 @@ describe('trace options', () => {
     expect(o.notes.join('\n')).toMatch(/-trace file=x.log: .*log backend/);
   });
 
+  test('-d int enables riscv_trap (interrupts and exceptions)', () => {
+    const o = parseQemuArgs(['-d', 'int,trace:virtio_notify']);
+    expect(o.trace.specs.map((p) => p.pattern)).toEqual(['riscv_trap', 'virtio_notify']);
+  });
+
   test('bad input: one clear error', () => {
-    expect(() => parseQemuArgs(['-d', 'int'])).toThrow(CliError);
+    expect(() => parseQemuArgs(['-d', 'cpu'])).toThrow(CliError);
     expect(() => parseQemuArgs(['-d', 'in_asm'])).toThrow(/-d in_asm: item 'in_asm'/);
     expect(() => parseQemuArgs(['-trace', 'events=/nonexistent/ev'])).toThrow(/events=\/nonexistent\/ev: cannot read/);
     expect(() => parseQemuArgs(['-trace', 'x,bogus=1'])).toThrow(/Invalid parameter 'bogus'/);

@@ -10,6 +10,7 @@ import { Excp, Mstatus } from './cpu-bits';
 import { CsrSlot } from './csr';
 import { Ev } from './events';
 import { superRegionKey } from './mmu';
+import { cpuTraceHooks } from './trace-hooks';
 
 const epc = new Int32Array(2);
 
@@ -33,6 +34,8 @@ export function riscv_cpu_do_interrupt(cpu: RiscvCpu, cause: number, async: bool
   const priv = cpu.priv;
   // ECALL is raised as U_ECALL and dispatched on the current mode.
   if (!async && cause === Excp.U_ECALL) cause = Excp.U_ECALL + priv;
+  const th = cpuTraceHooks.riscv_trap; // riscv_trap tracepoint (QEMU: trace_riscv_trap)
+  if (th !== null) th(cpu, cause, async, tvalLo, tvalHi);
   const c64 = cpu.csr64;
   cpu.pcPair(epc, 0);
   const deleg = async ? cpu.mideleg : cpu.medeleg;
