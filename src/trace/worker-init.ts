@@ -7,7 +7,8 @@
  * (worker_thread_job 'end', synchronously, before the job's result is published) and at exit.
  */
 import { workerData } from 'node:worker_threads';
-import { WORKER_ENV, startTracing, type TraceConfig } from './setup';
+import { WORKER_ENV, startTracing, tracingThreadModule, type TraceConfig } from './setup';
+import { threadPoolAddModule } from '../util/thread-pool';
 import { utilTraceHooks } from '../util/trace-hooks';
 import { poolWorkerSelf } from '../util/thread-pool-funcs';
 import { gettid, setThreadName } from '../host/thread-id';
@@ -30,6 +31,8 @@ if (text !== undefined) {
     if (phase === 'end') session.flush();
   };
   if (iothread !== undefined) {
+    // The iothread's own pool (its drives' preads) records too: its workers load this module.
+    threadPoolAddModule(tracingThreadModule());
     // An iothread runs its own loop: flush the log after each aio_poll round.
     const pollEnd = utilTraceHooks.aio_poll_end;
     utilTraceHooks.aio_poll_end = (...a) => {
