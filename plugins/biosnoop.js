@@ -7,7 +7,8 @@
  *
  *   TIME(s)   completion time, seconds since the first completion (as bcc's)
  *   COMM PID  the thread that took the request off the virtqueue, and its Linux tid (the emulator
- *             thread, where the main loop runs between vCPU rounds; bcc: the process issuing it)
+ *             thread, where the main loop runs between vCPU rounds; with iothread=, the iothread,
+ *             e.g. iothread-io0; bcc: the process issuing it)
  *   DISK      the device id; T: R read, W write, F flush, N other (GET_ID, unsupported)
  *   SECTOR    first 512-byte sector; BYTES: the request's data length
  *   LAT(ms)   virtqueue_pop → virtio_blk_req_complete (QUE(ms) with queue=on: pop → issue to

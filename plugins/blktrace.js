@@ -14,8 +14,9 @@
  *
  * Columns: the device id where blkparse prints major,minor; cpu (always 0: the vCPUs and the main
  * loop share the emulator thread); a sequence number per device; seconds.nanoseconds since the
- * first action; the tid of the thread; the action; RWBS (R, W, F flush, N other); sector + count
- * of 512-byte sectors. At exit, a per-device summary in blkparse's spirit.
+ * first action; the tid of the thread (the emulator thread, or with iothread= the iothread); the
+ * action; RWBS (R, W, F flush, N other); sector + count of 512-byte sectors; [thread name] after Q
+ * and D. At exit, a per-device summary in blkparse's spirit.
  *
  *   vtrace run --plugin blktrace                  actions on stderr
  *   vtrace run --plugin blktrace,outfile=hd0.txt  actions in a file

@@ -12,8 +12,10 @@
  *   virtio_blk_req_complete            completed, with the virtio status (C)
  *
  * Requests of no type above (GET_ID, unsupported ones) are `N`. Disks are named by their device
- * id (api.disks()). With iothread= (dataplane) these events happen on the iothread, which plugins
- * do not see: nothing is reported for such disks.
+ * id (api.disks()). With iothread= (dataplane) these events happen on the iothread (thread
+ * `iothread-ID`, relayed to plugins once per run-loop round): its copy of the device has its own
+ * `vdev` value (PluginDisk.iothreadVdev), and ids (`req`, `vq`, `vdev`) are per thread, so requests
+ * and queues are keyed by thread id and id.
  *
  * Not a plugin (no install): a library for the ones above.
  */
@@ -40,37 +42,46 @@
  * @param {{ queued?: (r: BlkRequest) => void, issued?: (r: BlkRequest) => void, completed: (r: BlkRequest) => void }} on
  */
 function trackRequests(api, on) {
-  /** @type {Map<number, BlkRequest>} */
+  /** @typedef {import('../../src/plugin/api').PluginEvent} PluginEvent */
+  /** Ids are per thread: `tid:id`. */
+  const key = (/** @type {PluginEvent} */ ev, /** @type {unknown} */ id) => `${ev.tid}:${Number(id)}`;
+  /** @type {Map<string, BlkRequest>} */
   const live = new Map();
-  /** @type {Map<number, string>} */
+  /** `thread:vdev` → disk id (the emulator thread's vdev, or an iothread's copy's). */
+  /** @type {Map<string, string>} */
   let diskOfVdev = new Map();
-  const diskName = (/** @type {unknown} */ vdev) => {
+  const diskName = (/** @type {PluginEvent} */ ev, /** @type {unknown} */ vdev) => {
     const v = Number(vdev);
-    let name = diskOfVdev.get(v);
+    const io = ev.thread.startsWith('iothread-') ? ev.thread : '';
+    let name = diskOfVdev.get(`${io}:${v}`);
     if (name === undefined) {
-      diskOfVdev = new Map(api.disks().map((d) => [d.vdev, d.id]));
-      name = diskOfVdev.get(v) ?? `vdev 0x${v.toString(16)}`;
+      diskOfVdev = new Map();
+      for (const d of api.disks()) {
+        diskOfVdev.set(`:${d.vdev}`, d.id);
+        if (d.iothread !== undefined && d.iothreadVdev !== undefined) diskOfVdev.set(`iothread-${d.iothread}:${d.iothreadVdev}`, d.id);
+      }
+      name = diskOfVdev.get(`${io}:${v}`) ?? `vdev 0x${v.toString(16)}`;
     }
     return name;
   };
-  const reqOf = (/** @type {import('../../src/plugin/api').PluginEvent} */ ev) => (ev.corr.req === undefined ? undefined : live.get(ev.corr.req));
+  const reqOf = (/** @type {PluginEvent} */ ev) => (ev.corr.req === undefined ? undefined : live.get(key(ev, ev.corr.req)));
 
   /** The device of each virtqueue (virtio_queue_notify names both). */
-  /** @type {Map<number, unknown>} */
+  /** @type {Map<string, unknown>} */
   const vdevOfVq = new Map();
-  api.on('virtio_queue_notify', (ev) => vdevOfVq.set(Number(ev.arg('vq')), ev.arg('vdev')));
+  api.on('virtio_queue_notify', (ev) => vdevOfVq.set(key(ev, ev.arg('vq')), ev.arg('vdev')));
   api.on('virtqueue_pop', (ev) => {
     if (ev.corr.req === undefined) return;
-    const vdev = vdevOfVq.get(Number(ev.arg('vq')));
+    const vdev = vdevOfVq.get(key(ev, ev.arg('vq')));
     /** @type {BlkRequest} */
-    const r = { id: ev.corr.req, queuedNs: ev.ns, issuedNs: 0, doneNs: 0, thread: ev.thread, tid: ev.tid, disk: vdev === undefined ? '?' : diskName(vdev), op: 'N', sector: 0, bytes: 0, status: -1, announced: false };
-    live.set(r.id, r);
+    const r = { id: ev.corr.req, queuedNs: ev.ns, issuedNs: 0, doneNs: 0, thread: ev.thread, tid: ev.tid, disk: vdev === undefined ? '?' : diskName(ev, vdev), op: 'N', sector: 0, bytes: 0, status: -1, announced: false };
+    live.set(key(ev, r.id), r);
   });
-  const rw = (/** @type {'R'|'W'} */ op) => (/** @type {import('../../src/plugin/api').PluginEvent} */ ev) => {
+  const rw = (/** @type {'R'|'W'} */ op) => (/** @type {PluginEvent} */ ev) => {
     const r = reqOf(ev);
     if (r === undefined) return;
     r.op = op;
-    r.disk = diskName(ev.arg('vdev'));
+    r.disk = diskName(ev, ev.arg('vdev'));
     r.sector = Number(ev.arg('sector'));
     r.bytes = Number(ev.arg('nsectors')) * 512;
     r.announced = true;
@@ -96,10 +107,10 @@ function trackRequests(api, on) {
   api.on('virtio_blk_req_complete', (ev) => {
     const r = reqOf(ev);
     if (r === undefined) return;
-    live.delete(r.id);
+    live.delete(key(ev, r.id));
     r.doneNs = ev.ns;
     r.status = Number(ev.arg('status'));
-    if (r.disk === '?') r.disk = diskName(ev.arg('vdev'));
+    if (r.disk === '?') r.disk = diskName(ev, ev.arg('vdev'));
     if (!r.announced) {
       r.announced = true;
       on.queued?.(r);

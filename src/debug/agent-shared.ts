@@ -12,7 +12,8 @@
  *   DONE       sequence number of the last request answered (REPLY area, REPLY_LEN bytes, REPLY_OK)
  *   PAUSE      1 while the console wants the iothread paused (a stop: docs/stops.md)
  *   PAUSED     1 while the iothread runs nothing but the agent (paused, or blocked in a hit)
- *   HIT        1 while a hit report (HIT area, HIT_LEN bytes) waits for the console
+ *   HIT        1 while a hit report (HIT area, HIT_LEN bytes) waits for the console (a watchpoint
+ *              or a tracepoint breakpoint that fired in the iothread)
  *   RESUME     bumped by the console when the iothread may leave its hit
  * Byte areas: REQ at 4096 (64 KiB), REPLY (256 KiB), HIT (64 KiB).
  *
@@ -71,6 +72,15 @@ export interface AgentWatchState {
   error: string | null;
 }
 
+/** A tracepoint breakpoint (`break TRACEPOINT [if COND]`) the console placed: it also stops in this iothread. */
+export interface AgentBreakSpec {
+  num: number;
+  tracepoint: string;
+  cond: string | null;
+  /** tbreak: reported as "Temporary breakpoint N" (the console deletes it at its stop). */
+  temporary: boolean;
+}
+
 /** What the agent reports at a hit. */
 export interface AgentHit {
   num: number;
@@ -78,6 +88,8 @@ export interface AgentHit {
   frames: Frame[];
   thread: string;
   tid: number;
+  /** Convenience variables of the stop that cross as primitives ($sector, $req of a tracepoint). */
+  vars?: Array<[string, number | string | boolean | null]>;
 }
 
 /** A path resolved in the agent: a primitive crosses as itself, an object as its printed form. */

@@ -34,13 +34,13 @@ import { ConsoleError } from './info';
 import { objectAt } from './pointers';
 import { Points } from './points';
 import type { StopRequest, Stopper, ThreadRef } from './stop';
-import { TraceBreaks } from './trace-break';
+import { TraceBreakpoint, TraceBreaks } from './trace-break';
 import { completeLine } from './completion';
 import { StateTree } from './tree';
 import { Watchpoint } from './watch';
 import { onNodeOpen, wantNodeOpenEvents } from './lifecycle';
 import { quietly } from './taps';
-import { RemoteWatchpoint, remoteResolve, syncRemoteWatches } from './remote-state';
+import { RemoteWatchpoint, remoteResolve, syncRemoteBreaks, syncRemoteWatches } from './remote-state';
 import { onAgentAttached, pauseIOThreads, resumeIOThreads, setAgentHitHandler } from './iothread-agents';
 import type { AgentHit } from './agent-shared';
 import { dataCommands } from './cmd-data';
@@ -121,7 +121,11 @@ export class DebugConsole implements Stopper {
     // Drives in iothreads (dataplane): their state through the iothreads' agents; the iothreads
     // pause at every stop (docs/stops.md).
     this.tree.remote = (first, path) => remoteResolve(first, path);
-    onAgentAttached(() => this.syncRemoteWatches());
+    onAgentAttached(() => {
+      this.syncRemoteWatches();
+      this.syncRemoteBreaks();
+    });
+    this.breaks.remoteSync = () => this.syncRemoteBreaks();
     setAgentHitHandler((a, hit) => this.agentHit(hit));
     server.onStop.push(() => {
       pauseIOThreads();
@@ -134,13 +138,23 @@ export class DebugConsole implements Stopper {
     syncRemoteWatches(this.points.all(), (w) => `No symbol "${w.expr.split(/[.\-/[]/)[0]}" in current context.`);
   }
 
-  /** An iothread's agent reported a watchpoint hit; it waits until this returns. */
+  /** Push the tracepoint breakpoints to the iothreads' agents (their events fire there). */
+  syncRemoteBreaks(): void {
+    const specs = this.points
+      .all()
+      .filter((p): p is TraceBreakpoint => p instanceof TraceBreakpoint && p.enabled)
+      .map((p) => ({ num: p.num, tracepoint: p.tracepoint, cond: p.cond?.text ?? null, temporary: p.temporary }));
+    for (const [num, e] of syncRemoteBreaks(specs)) this.print(`warning: breakpoint ${num}: ${e}`);
+  }
+
+  /** An iothread's agent reported a watchpoint or tracepoint breakpoint hit; it waits until this returns. */
   private agentHit(hit: AgentHit): void {
     const p = this.points.get(hit.num);
-    if (!(p instanceof RemoteWatchpoint)) return;
+    if (!(p instanceof RemoteWatchpoint) && !(p instanceof TraceBreakpoint)) return;
     const c = this.points.check(p, () => undefined, { condDone: true });
     if (!c.stop) return;
-    this.stop({ header: hit.header, frames: hit.frames, point: p, thread: { name: hit.thread, tid: hit.tid }, remote: true });
+    const vars = hit.vars === undefined ? undefined : new Map<string, unknown>(hit.vars);
+    this.stop({ header: hit.header, frames: hit.frames, point: p, vars, thread: { name: hit.thread, tid: hit.tid }, remote: true });
   }
 
   // ---- output -----------------------------------------------------------------------------------

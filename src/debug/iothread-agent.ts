@@ -7,6 +7,9 @@
  *                         thread's state tree; a primitive comes back as itself, an object printed
  *   watch {specs}         the console's watchpoints on this thread's state: real Watchpoints here
  *                         (taps, pending until the drive appears, conditions evaluated here)
+ *   breaks {specs}        the console's tracepoint breakpoints (`break virtio_blk_handle_read`):
+ *                         the same TraceBreaks as the console's, over this thread's tracepoints
+ *                         (a dataplane device's request path runs here); conditions evaluated here
  *   info_block {id, attached}   `info block` lines of this thread's drives
  *   threads               this thread's pool workers, for `info threads`
  *
@@ -15,8 +18,9 @@
  * bottom half, timer or completion of this AioContext runs meanwhile (no new virtqueue work, no
  * completion pushed to the used ring). Requests are still answered while paused.
  *
- * A watchpoint hit blocks this thread right after the write (or before the read returns), writes
- * the report, sets the console's hit notifier and waits for RESUME, answering requests meanwhile.
+ * A watchpoint hit blocks this thread right after the write (or before the read returns), a
+ * tracepoint breakpoint inside the tracepoint's emission; either writes the report, sets the
+ * console's hit notifier and waits for RESUME, answering requests meanwhile.
  *
  * Contract: iothread only; every entry runs on this thread (the attach call as a oneshot BH of its
  * context, the rest from the doorbell handler or from inside a pause or a hit).
@@ -44,6 +48,7 @@ import {
   writeHit,
   writeReply,
   type AgentAttachArg,
+  type AgentBreakSpec,
   type AgentValue,
   type AgentWatchSpec,
   type AgentWatchState,
@@ -53,6 +58,8 @@ import { ExprError, type Value } from './expr';
 import { infoBlock } from './info';
 import { onNodeOpen, wantNodeOpenEvents } from './lifecycle';
 import { Points } from './points';
+import { objectAt } from './pointers';
+import { TraceBreakpoint, TraceBreaks } from './trace-break';
 import type { StopRequest, Stopper } from './stop';
 import { quietly } from './taps';
 import { StateTree } from './tree';
@@ -67,6 +74,9 @@ interface Agent {
   tree: StateTree;
   points: Points;
   watches: Map<number, { spec: AgentWatchSpec; w: Watchpoint }>;
+  /** Tracepoint breakpoints of the console, as points of this thread's TraceBreaks. */
+  breaks: Map<number, { spec: AgentBreakSpec; p: TraceBreakpoint }>;
+  traceBreaks: TraceBreaks | null;
   seen: number;
   inHit: boolean;
 }
@@ -108,7 +118,11 @@ function stopper(a: Agent): Stopper {
       const num = req.point?.num ?? 0;
       a.inHit = true;
       try {
-        writeHit(a.sab, { num, header: req.header, frames: req.frames, thread: `iothread-${a.id}`, tid: gettid() });
+        const vars: Array<[string, number | string | boolean | null]> = [];
+        for (const [k, v] of req.vars ?? []) {
+          if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) vars.push([k, v]);
+        }
+        writeHit(a.sab, { num, header: req.header, frames: req.frames, thread: `iothread-${a.id}`, tid: gettid(), vars });
         const seq = Atomics.load(a.w, RESUME);
         Atomics.store(a.w, HIT, 1);
         event_notifier_set(a.hit);
@@ -181,6 +195,8 @@ function handle(a: Agent, name: string, arg: unknown): unknown {
       return syncWatches(a, (arg as { specs: AgentWatchSpec[] }).specs);
     case 'refresh':
       return refreshWatches(a);
+    case 'breaks':
+      return syncBreaks(a, (arg as { specs: AgentBreakSpec[] }).specs);
     case 'info_block': {
       const { id, attached } = arg as { id?: string; attached: Record<string, string> };
       const tree = a.tree;
@@ -238,6 +254,39 @@ function syncWatches(a: Agent, specs: AgentWatchSpec[]): AgentWatchState[] {
   return specs.map((s) => states.find((x) => x.num === s.num) ?? { num: s.num, pending: null, error: errors.get(s.num) ?? 'not set' });
 }
 
+/** The console's tracepoint breakpoints, here: a TraceBreakpoint per spec (its number is the console's). */
+function syncBreaks(a: Agent, specs: AgentBreakSpec[]): Array<{ num: number; error: string | null }> {
+  const tb = (a.traceBreaks ??= new TraceBreaks(a.points, stopper(a), (p) => lookup(a, p), (v) => objectAt(a.tree, v)));
+  const want = new Map(specs.map((s) => [s.num, s]));
+  for (const [num, e] of a.breaks) {
+    const s = want.get(num);
+    if (s === undefined || s.tracepoint !== e.spec.tracepoint || s.cond !== e.spec.cond || s.temporary !== e.spec.temporary) {
+      a.points.delete(e.p);
+      a.breaks.delete(num);
+    }
+  }
+  const out: Array<{ num: number; error: string | null }> = [];
+  for (const s of specs) {
+    if (a.breaks.has(s.num)) {
+      out.push({ num: s.num, error: null });
+      continue;
+    }
+    const p = new TraceBreakpoint(s.tracepoint, tb);
+    p.temporary = s.temporary;
+    try {
+      a.points.setCondition(p, s.cond);
+    } catch (e) {
+      out.push({ num: s.num, error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    a.points.add(p);
+    p.num = s.num; // the console's number: hits are reported by it
+    a.breaks.set(s.num, { spec: s, p });
+    out.push({ num: s.num, error: null });
+  }
+  return out;
+}
+
 function refreshWatches(a: Agent): AgentWatchState[] {
   let pending = false;
   const out: AgentWatchState[] = [];
@@ -261,6 +310,8 @@ function debug_agent_attach(arg: AgentAttachArg, ctx: AioContext): { tid: number
     tree: new StateTree(() => null, options),
     points: new Points(),
     watches: new Map(),
+    breaks: new Map(),
+    traceBreaks: null,
     seen: 0,
     inHit: false,
   };

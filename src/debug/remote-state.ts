@@ -11,13 +11,15 @@
  *                                real Watchpoint in the agent (taps there, pending until the drive
  *                                appears, condition evaluated there); a hit stops the console with
  *                                the iothread's frames
+ *   syncRemoteBreaks(points)     `break TRACEPOINT`: the enabled tracepoint breakpoints, pushed to
+ *                                every agent (the iothread's own TraceBreaks stops there too)
  *
  * Contract: emulator thread. Never throws for a missing agent: a path of an iothread that has not
  * started yet is pending, as a main-loop drive before `run`.
  */
 import type { MachineOptions } from '../cli/qemu-options';
 import { agentFor, ioThreadAgents, type IOThreadAgent } from './iothread-agents';
-import type { AgentValue, AgentWatchSpec, AgentWatchState } from './agent-shared';
+import type { AgentBreakSpec, AgentValue, AgentWatchSpec, AgentWatchState } from './agent-shared';
 import { Point, type PointType } from './points';
 import type { Resolution } from './tree';
 import { RemoteObject } from './values';
@@ -160,4 +162,17 @@ export function syncRemoteWatches(points: readonly Point[], notYet: (w: RemoteWa
     }
     for (const w of mine) w.state = states.find((s) => s.num === w.num) ?? { num: w.num, pending: null, error: null };
   }
+}
+
+/** Push the enabled tracepoint breakpoints (`specs`) to every attached agent. Returns errors by number. */
+export function syncRemoteBreaks(specs: readonly AgentBreakSpec[]): Map<number, string> {
+  const errors = new Map<number, string>();
+  for (const a of ioThreadAgents()) {
+    try {
+      for (const r of a.call<Array<{ num: number; error: string | null }>>('breaks', { specs })) if (r.error !== null) errors.set(r.num, `iothread ${a.id}: ${r.error}`);
+    } catch (e) {
+      for (const s of specs) errors.set(s.num, e instanceof Error ? e.message : String(e));
+    }
+  }
+  return errors;
 }

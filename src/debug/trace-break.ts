@@ -13,8 +13,12 @@
  *
  * Mechanism: the console turns the tracepoint on (and asks the trace attach layer to install its
  * hooks) and adds a trace sink on the emulator thread; when the last breakpoint on it goes, it turns
- * it off again unless -trace had it on. Events emitted on other threads (syscall_*, worker_thread_*)
- * are not seen here: use `catch syscall` for those.
+ * it off again unless -trace had it on. Iothreads (a dataplane device's request path runs there)
+ * get the same breakpoints: `remoteSync` pushes them to each iothread's debug agent, which runs a
+ * TraceBreaks of its own over that thread's tracepoints and reports a hit to the console (the
+ * iothread blocks in the emission, the emulator thread stops at its next main-loop dispatch;
+ * docs/stops.md). Events emitted on pool workers (syscall_*, worker_thread_*) are not breakable:
+ * use `catch syscall` for those. `next-event` sees the emulator thread's events only.
  *
  * Contract: emulator thread.
  */
@@ -78,6 +82,9 @@ export class TraceBreakpoint extends Point {
   disarm(): void {
     this.breaks.update();
   }
+  override changed(): void {
+    if (this.enabled) this.breaks.update();
+  }
 }
 
 let attachHooked = false;
@@ -101,6 +108,8 @@ export class TraceBreaks {
   private stepPattern: string | null = null;
   /** Tracepoints other console features need on (block accounting). */
   private readonly required = new Set<AnyTracepoint>();
+  /** Called after every change of the breakpoints: the console pushes them to the iothreads' agents. */
+  remoteSync: (() => void) | null = null;
 
   constructor(
     private readonly points: Points,
@@ -158,6 +167,7 @@ export class TraceBreaks {
       this.removeSink();
       this.removeSink = null;
     }
+    this.remoteSync?.();
   }
 
   /** next-event: arm the one-shot stop (the caller resumes). */

@@ -152,6 +152,13 @@ export interface PluginDisk {
   readonly vdev: number;
   /** 512-byte sectors. */
   readonly sectors: number;
+  /**
+   * With `iothread=` (dataplane): the iothread's id. The device's requests are then handled there:
+   * their events come from thread `iothread-ID` and carry `iothreadVdev` as their `vdev`.
+   */
+  readonly iothread?: string;
+  /** With `iothread=`: the `vdev` value in virtio/virtio-blk tracepoints on that iothread. */
+  readonly iothreadVdev?: number;
 }
 
 export interface PluginCounter {

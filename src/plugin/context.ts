@@ -15,7 +15,6 @@ import type { PluginSpec } from './args';
 import type { TextSink } from './output';
 import { matchTracepoints, observe } from './observe';
 import { PluginEventImpl, cleanCorrelation } from './event';
-import { WORKER_SIDE } from './relay';
 import { machineDisks, readPhys } from './machine-view';
 import type { PluginHost } from './host';
 
@@ -96,8 +95,8 @@ export function makeApi(host: PluginHost, rec: PluginRec): PluginApi {
         removers.push(
           observe(tps, (ev, tp, corr) => call(new PluginEventImpl(tp.info, Number(ev.ns), ev.thread, ev.tid, ev.args, cleanCorrelation(corr)), undefined)),
         );
-        const remote = tps.filter((tp) => WORKER_SIDE.test(tp.name));
-        if (remote.length > 0) removers.push(host.relayTo(rec, remote, (ev) => call(ev, undefined)));
+        // The same tracepoints on other threads: pool workers, iothreads (a dataplane device's path).
+        removers.push(host.relayTo(rec, tps, (ev) => call(ev, undefined)));
         host.noteMachineTracepoints(tps);
       }
       if (own.length > 0) removers.push(host.own.subscribe(own, (ev) => call(ev, undefined)));

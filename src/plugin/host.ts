@@ -152,10 +152,15 @@ export class PluginHost {
     this.stderr.flush();
   }
 
-  /** Deliver `tps`' events of pool workers to `cb` (relay.ts). */
+  /**
+   * Deliver `tps`' events of the other threads (pool workers, iothreads) to `cb` (relay.ts). After
+   * the start, running iothreads take the subscription at once; running pool workers do not, so a
+   * late subscription to their tracepoints (syscall_*, worker_thread_*) gets one warning line.
+   */
   relayTo(rec: PluginRec, tps: readonly AnyTracepoint[], cb: (ev: PluginEvent) => void): () => void {
-    if (this.machine !== null) {
-      this.say(`plugin ${rec.name}: ${tps.map((t) => t.name).join(', ')} subscribed after the start: pool workers' events reach it only from pools created later (subscribe in install)`);
+    const late = this.machine === null ? [] : tps.filter((tp) => !PluginRelay.reachesRunningThreads(tp));
+    if (late.length > 0) {
+      this.say(`plugin ${rec.name}: ${late.map((t) => t.name).join(', ')} subscribed after the start: pool workers' events reach it only from pools created later (subscribe in install)`);
     }
     for (const tp of tps) {
       const list = this.relaySubs.get(tp.id) ?? [];

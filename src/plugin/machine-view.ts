@@ -1,7 +1,8 @@
 /**
  * The machine as plugins see it: vCPUs over the hart's debug API (src/target/riscv/cpu-api.ts
  * RiscvHart: registers, CSRs, virtual memory), guest-physical RAM, and the virtio-blk disks with
- * the `vdev` value their tracepoints carry on the emulator thread (src/trace/ptr.ts).
+ * the `vdev` value their tracepoints carry on the emulator thread (src/trace/ptr.ts) — and, for a
+ * dataplane device, on its iothread.
  *
  * Contract: emulator thread; reads have no side effect on the guest (no A/D bits, no MMIO).
  */
@@ -89,10 +90,15 @@ export function readPhys(m: VirtMachine, addr: number | bigint, len: number): Ui
 export function machineDisks(m: VirtMachine): PluginDisk[] {
   const out: PluginDisk[] = [];
   for (const proxy of m.virtioProxies) {
-    const vdev = proxy.vdev as (NonNullable<typeof proxy.vdev> & { blk?: unknown; ops?: { blk_getlength(b: unknown): number } }) | null;
+    const vdev = proxy.vdev as
+      | (NonNullable<typeof proxy.vdev> & { blk?: unknown; ops?: { blk_getlength(b: unknown): number }; dataplane?: { iothread: { id: string } } | null })
+      | null;
     if (vdev === null || vdev.blk === undefined || vdev.ops === undefined) continue;
     const bytes = vdev.ops.blk_getlength(vdev.blk);
-    out.push({ id: vdev.id, vdev: ptr('vdev', vdev), sectors: bytes > 0 ? Math.floor(bytes / 512) : 0 });
+    const disk: PluginDisk = { id: vdev.id, vdev: ptr('vdev', vdev), sectors: bytes > 0 ? Math.floor(bytes / 512) : 0 };
+    const dp = vdev.dataplane ?? null;
+    const iothreadVdev = (vdev.blk as { iothreadVdev?: unknown }).iothreadVdev;
+    out.push(dp !== null && typeof iothreadVdev === 'number' ? { ...disk, iothread: dp.iothread.id, iothreadVdev } : disk);
   }
   return out;
 }

@@ -1,18 +1,25 @@
 /**
- * Worker-side tracepoints for plugins on the emulator thread. Pool workers emit syscall_* and
- * worker_thread_* on their own threads; plugins run on the emulator thread. The relay publishes
- * which tracepoints to observe (worker_threads environment data, before the pool starts) and adds
- * relay-worker.ts to the pool's modules; each worker registers a ring (ring.ts, a single-producer
- * byte ring in a SharedArrayBuffer) over a BroadcastChannel; `drain()` — called by the plugin host
- * once per run-loop round and at exit — takes the registrations (receiveMessageOnPort: the emulator
- * thread never returns to its event loop while the machine runs) and decodes every ring's records
- * into events for `deliver`.
+ * Tracepoints of other threads for plugins on the emulator thread. Pool workers emit syscall_* and
+ * worker_thread_* on their own threads, and an iothread (virtio-blk dataplane) runs a device's
+ * whole request path (virtqueue_pop, virtio_blk_*, blk_*, bdrv_*, thread_pool_*, coroutines); plugins
+ * run on the emulator thread. The relay publishes which tracepoints to observe — every name a
+ * plugin subscribed to (worker_threads environment data, read by threads created afterwards) — and
+ * adds relay-worker.ts to the modules of pool workers and of iothreads; each of those threads
+ * registers a ring (ring.ts, a single-producer byte ring in a SharedArrayBuffer) over a
+ * BroadcastChannel; `drain()` — called by the plugin host once per run-loop round and at exit —
+ * takes the registrations (receiveMessageOnPort: the emulator thread never returns to its event
+ * loop while the machine runs) and decodes every ring's records into events for `deliver`.
  *
- * Order: per worker, in emission order; workers are drained one after the other. Events arrive at
+ * Later subscriptions: iothreads already running get the new list at once (their context runs
+ * 'plugin_relay_link'; one that started without the relay first loads it with 'iothread_require').
+ * Pool workers already running keep the list they started with (`reachesRunningThreads`).
+ *
+ * Order: per thread, in emission order; threads are drained one after the other. Events arrive at
  * most one round late (a round is up to 100k instructions or one idle sleep).
  *
- * Contract: emulator thread. `start` before the thread pool exists (before the machine is built);
- * later starts reach only workers created afterwards.
+ * Contract: emulator thread. `start` before the thread pool and the iothreads exist (before the
+ * machine is built) reaches every thread; later starts reach running iothreads and pool workers
+ * created afterwards.
  */
 import * as path from 'node:path';
 import { BroadcastChannel, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
@@ -24,24 +31,14 @@ import type { AnyTracepoint } from '../trace/tracepoint';
 import type { TraceArgKind } from '../trace/parse';
 import type { FormatValue } from '../trace/format';
 import { threadPoolAddModule } from '../util/thread-pool';
+import { iothreadAddModule, iothreadList, type IOThread } from '../util/iothread';
+import { workerModulePath } from '../util/worker-script';
+import { RELAY_KEY, RELAY_LINK_FN, type RelayLink, type RelayRegistration } from './relay-shared';
 
-export const RELAY_KEY = 'vtrace:plugin-relay';
+export { RELAY_KEY, type RelayLink, type RelayRegistration };
 
-/** Tracepoints that fire on pool workers. */
+/** Tracepoints that fire on pool workers (their running workers do not take later subscriptions). */
 export const WORKER_SIDE = /^(syscall_|worker_thread_)/;
-
-export interface RelayLink {
-  channel: string;
-  /** Tracepoint names the workers observe. */
-  names: string[];
-  ringBytes: number;
-}
-
-export interface RelayRegistration {
-  ring: SharedArrayBuffer;
-  tid: number;
-  name: string;
-}
 
 export interface RelayedEvent {
   tp: AnyTracepoint;
@@ -51,6 +48,8 @@ export interface RelayedEvent {
   args: FormatValue[];
   corr: RecordedCorrelation;
 }
+
+const RELAY_WORKER = path.join(__dirname, `relay-worker${path.extname(__filename)}`);
 
 const RING_BYTES = 1024 * 1024;
 const catalog = allTracepoints as readonly AnyTracepoint[];
@@ -68,8 +67,13 @@ export class PluginRelay {
   private readonly kinds: Array<readonly TraceArgKind[] | undefined> = [];
   private buf = new Uint8Array(64 * 1024);
   private names: string[] = [];
+  /** Running iothreads that were sent the relay module after they started. */
+  private readonly loadedLate = new WeakSet<IOThread>();
 
-  /** Relay `names` from every pool worker started from now on. */
+  /**
+   * Relay `names` from every pool worker and iothread started from now on, and from the running
+   * iothreads.
+   */
   start(names: readonly string[]): void {
     const fresh = names.filter((n) => !this.names.includes(n));
     if (fresh.length === 0) return;
@@ -78,9 +82,25 @@ export class PluginRelay {
       this.channel = `vtrace-plugin-relay-${process.pid}-${Math.random().toString(36).slice(2)}`;
       this.bc = new BroadcastChannel(this.channel);
       this.bc.unref();
-      threadPoolAddModule(path.join(__dirname, `relay-worker${path.extname(__filename)}`));
+      threadPoolAddModule(RELAY_WORKER);
+      iothreadAddModule(RELAY_WORKER);
     }
-    setEnvironmentData(RELAY_KEY, { channel: this.channel, names: this.names, ringBytes: RING_BYTES } satisfies RelayLink);
+    const link: RelayLink = { channel: this.channel, names: [...this.names], ringBytes: RING_BYTES };
+    setEnvironmentData(RELAY_KEY, link);
+    const file = workerModulePath(RELAY_WORKER);
+    for (const t of iothreadList()) {
+      if (!t.running || t.ctx === null) continue;
+      if (t.modules.includes(file) || this.loadedLate.has(t)) t.ctx.scheduleOneshot(RELAY_LINK_FN, link);
+      else {
+        this.loadedLate.add(t);
+        t.ctx.scheduleOneshot('iothread_require', { file, arg: link });
+      }
+    }
+  }
+
+  /** Would a subscription to `tp` now reach every thread it fires on? (Not running pool workers'.) */
+  static reachesRunningThreads(tp: AnyTracepoint): boolean {
+    return !WORKER_SIDE.test(tp.name);
   }
 
   get active(): boolean {

@@ -10,10 +10,18 @@
  * Debugger stops (breakpoints, watchpoints, steps, Ctrl-C) go through `RunHooks.onStop`, which
  * blocks in the debug channel until a front end resumes (./debug-channel.ts, docs/stops.md).
  *
+ * DMA by other threads: an iothread (virtio-blk dataplane) that wrote guest RAM marks the pages in
+ * the RAM's CodeDirtyMap before it publishes the completion; before every round (and every single
+ * step) the loop drops the decoded code of those pages (GuestRam.takeRemoteInvalidations: one
+ * Atomics.load when nothing was marked), so a guest that reads code from disk into a page it ran
+ * before executes the new bytes. The interrupt announcing the completion is raised by the main
+ * loop (hooks.poll) after a round, so the guest's handler runs in a later round, after the check.
+ *
  * Contract: everything here runs on the emulator thread. `RunTarget` is implemented by the
  * machine; `RunHooks` by whoever owns the thread (the worker entry, or a test).
  */
 import type { RiscvHart, StopReason } from '../target/riscv/cpu-api';
+import type { GuestRam } from './memory';
 
 export interface RunTarget {
   readonly harts: readonly RiscvHart[];
@@ -21,6 +29,8 @@ export interface RunTarget {
   updateTimers(): void;
   /** Host milliseconds until the next timer deadline; Infinity when none is armed. */
   msUntilNextDeadline(): number;
+  /** The address space whose RAM other threads may DMA into (see the header); absent: none. */
+  readonly as?: { readonly ram: GuestRam };
 }
 
 export interface RunHooks {
@@ -71,6 +81,7 @@ export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptio
   const maxIdleMs = opts.maxIdleMs ?? 50;
   const limit = opts.maxInstructions ?? Infinity;
   const harts = target.harts;
+  const ram = target.as?.ram ?? null;
   let executed = 0;
   /** The hart that ran last: an interrupt (Ctrl-C) is reported on it. */
   let current = 0;
@@ -85,6 +96,7 @@ export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptio
     target.updateTimers();
   };
   for (;;) {
+    if (ram !== null) ram.takeRemoteInvalidations();
     const s = hooks.takeStep?.();
     if (s !== undefined && s >= 0 && s < harts.length) stepping = s;
     if (stepping !== undefined) {

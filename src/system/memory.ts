@@ -40,6 +40,82 @@ export interface MmioAccess {
   isWrite: boolean;
 }
 
+/**
+ * Pages of guest RAM written by DMA on a thread that has no CPU (an iothread: virtio-blk
+ * dataplane), for the emulator thread to drop their decoded code (QEMU's iothreads reach
+ * tb_invalidate_phys_range directly; JS threads share no heap, so the decode cache cannot be
+ * reached from there). One SharedArrayBuffer, Int32 words:
+ *   [0]      generation: bumped (Atomics.add) after every mark
+ *   [1 + i]  bits of pages 32i .. 32i+31 (page = 4 KiB of RAM offset), set with Atomics.or
+ * Marker (iothread): set the bits, then bump the generation — before the used ring entry or the
+ * guest notification that tells the guest the data is there (virtqueue_fill marks before it
+ * writes the used element). Consumer (emulator thread, before every vCPU round, cpus.ts): one
+ * Atomics.load of the generation when nothing changed; otherwise each non-zero word is taken
+ * with Atomics.exchange(word, 0) and its pages invalidated. A mark made while the consumer scans
+ * bumps the generation after its bits are set, so the next round sees it.
+ */
+export class CodeDirtyMap {
+  readonly words: Int32Array;
+  /** The generation the consumer handled last. */
+  private seen = 0;
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+  }
+
+  /** Bytes of the map for `ramSize` bytes of RAM. */
+  static bytesFor(ramSize: number): number {
+    return 4 * (1 + Math.ceil(ramSize / 4096 / 32));
+  }
+
+  get generation(): number {
+    return Atomics.load(this.words, 0);
+  }
+
+  /** Mark the pages of RAM offsets [off, off+len), then publish (bump the generation). */
+  mark(off: number, len: number): void {
+    if (len <= 0) return;
+    const w = this.words;
+    const last = (off + len - 1) >>> 12;
+    for (let p = off >>> 12; p <= last; p++) Atomics.or(w, 1 + (p >>> 5), 1 << (p & 31));
+    Atomics.add(w, 0, 1);
+  }
+
+  /** True when a mark was published since the last take (one Atomics.load). */
+  pending(): boolean {
+    return Atomics.load(this.words, 0) !== this.seen;
+  }
+
+  /**
+   * Clear every marked page and call `inv(ramOffset, len)` once per run of consecutive marked
+   * pages. Returns the number of pages taken.
+   */
+  take(inv: (ramOff: number, len: number) => void): number {
+    const w = this.words;
+    this.seen = Atomics.load(w, 0);
+    let n = 0;
+    let runStart = -1;
+    let runEnd = -1;
+    for (let i = 1; i < w.length; i++) {
+      if (w[i] === 0) continue; // a plain read to skip clean words; the exchange below is atomic
+      let bits = Atomics.exchange(w, i, 0);
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const page = ((i - 1) << 5) + b;
+        n++;
+        if (page === runEnd) runEnd++;
+        else {
+          if (runStart >= 0) inv(runStart * 4096, (runEnd - runStart) * 4096);
+          runStart = page;
+          runEnd = page + 1;
+        }
+      }
+    }
+    if (runStart >= 0) inv(runStart * 4096, (runEnd - runStart) * 4096);
+    return n;
+  }
+}
+
 /** Guest RAM: little-endian, directly addressable typed-array views over one SharedArrayBuffer. */
 export class GuestRam {
   readonly buffer: SharedArrayBuffer;
@@ -55,19 +131,37 @@ export class GuestRam {
    * null (tests without a CPU) costs one check. Runs on the thread that owns the machine.
    */
   codeInvalidator: ((paddr: number, len: number) => void) | null = null;
+  /**
+   * Pages written by DMA in other threads (an iothread's GuestRam over the same buffers marks
+   * them; this thread's run loop takes them: takeRemoteInvalidations). Shared with those threads.
+   */
+  readonly codeDirty: CodeDirtyMap;
+  /** This is another thread's view (built over a given code-dirty map): DMA marks the map. */
+  private readonly marksRemote: boolean;
 
   /**
    * `buffer`: another thread's RAM (an iothread's view of the same guest memory); a new one
-   * when absent. Its length must be `size`.
+   * when absent. Its length must be `size`. `codeDirty`: that RAM's CodeDirtyMap buffer; when
+   * given, DMA through this view (invalidate_and_set_dirty, with no codeInvalidator here) marks
+   * the pages for the thread that owns the CPUs.
    */
-  constructor(readonly base: number, readonly size: number, buffer?: SharedArrayBuffer) {
+  constructor(
+    readonly base: number,
+    readonly size: number,
+    buffer?: SharedArrayBuffer,
+    codeDirty?: SharedArrayBuffer,
+  ) {
     if (size <= 0 || size % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${size}`);
     if (buffer !== undefined && buffer.byteLength !== size) throw new Error(`RAM buffer of ${buffer.byteLength} bytes given for ${size} bytes of RAM`);
+    const dirtyBytes = CodeDirtyMap.bytesFor(size);
+    if (codeDirty !== undefined && codeDirty.byteLength !== dirtyBytes) throw new Error(`code-dirty map of ${codeDirty.byteLength} bytes given for ${size} bytes of RAM (needs ${dirtyBytes})`);
     this.buffer = buffer ?? new SharedArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.view = new DataView(this.buffer);
+    this.codeDirty = new CodeDirtyMap(codeDirty ?? new SharedArrayBuffer(dirtyBytes));
+    this.marksRemote = codeDirty !== undefined;
   }
 
   /** True when [addr, addr+len) lies inside RAM. */
@@ -76,10 +170,33 @@ export class GuestRam {
     return off >= 0 && off + len <= this.size;
   }
 
-  /** A view of this RAM was written by a device (DMA): see codeInvalidator. */
+  /** DMA writes to this RAM must be reported (a CPU here, or one behind the code-dirty map). */
+  get tracksCode(): boolean {
+    return this.codeInvalidator !== null || this.marksRemote;
+  }
+
+  /**
+   * A view of this RAM was written by a device (DMA): see codeInvalidator. With no invalidator of
+   * its own, another thread's view marks the pages for the CPUs' thread instead (CodeDirtyMap).
+   */
   invalidate_and_set_dirty(view: Uint8Array, len = view.byteLength): void {
+    if (len <= 0 || view.buffer !== this.buffer) return;
+    const n = Math.min(len, view.byteLength);
     const inv = this.codeInvalidator;
-    if (inv !== null && len > 0 && view.buffer === this.buffer) inv(this.base + view.byteOffset, Math.min(len, view.byteLength));
+    if (inv !== null) inv(this.base + view.byteOffset, n);
+    else if (this.marksRemote) this.codeDirty.mark(view.byteOffset, n);
+  }
+
+  /**
+   * The CPUs' thread, before a vCPU round: drop decoded code of the pages other threads' DMA
+   * marked (one Atomics.load when none did). Returns the number of pages taken.
+   */
+  takeRemoteInvalidations(): number {
+    if (!this.codeDirty.pending()) return 0;
+    const inv = this.codeInvalidator;
+    return this.codeDirty.take((off, len) => {
+      if (inv !== null) inv(this.base + off, len);
+    });
   }
 }
 

@@ -10,6 +10,12 @@
  * returns, the thread marks I_STATUS = EXITED and ends (QEMU: qemu_thread_join on the main side).
  * A throw from the loop (a BH or handler bug, an unknown function name) ends the thread too; its
  * message goes to the boot port and I_STATUS = FAILED.
+ * Built-in functions: 'iothread_stop_bh' (above) and 'iothread_require' {file, arg}: load one more
+ * module into the running thread (a module it did not start with: the plugin relay when a plugin
+ * subscribes after the machine started), then call its export `iothread_module_init(arg)` if it
+ * has one (the environment data it would have read at start is this thread's copy from its
+ * creation). A module that fails to load or init is reported on stderr as a warning; the thread
+ * goes on.
  */
 import { threadId, workerData, type MessagePort } from 'node:worker_threads';
 import { attachEventNotifierArena } from './event-notifier';
@@ -69,6 +75,14 @@ function main(): void {
   const ctx = aio_context_new(`iothread ${d.id}`);
   qemu_set_current_aio_context(ctx);
   registerAioFunction('iothread_stop_bh', iothread_stop_bh);
+  registerAioFunction('iothread_require', (arg: { file: string; arg?: unknown }) => {
+    try {
+      const m = require(arg.file) as { iothread_module_init?: (a: unknown) => void };
+      if (typeof m.iothread_module_init === 'function') m.iothread_module_init(arg.arg);
+    } catch (e) {
+      process.emitWarning(`iothread ${d.id}: loading ${arg.file} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
   try {
     for (const m of d.modules) require(m);
   } catch (e) {

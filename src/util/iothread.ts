@@ -42,6 +42,8 @@ export class IOThread {
   threadId = -1;
   /** Why the thread stopped on its own, if it did. */
   error: string | null = null;
+  /** The modules it loaded at start (resolved paths, in order); 'iothread_require' adds none here. */
+  modules: readonly string[] = [];
   constructor(
     readonly id: string,
     readonly worker: Worker,
@@ -83,12 +85,24 @@ export class IOThread {
 }
 
 const iothreads = new Map<string, IOThread>();
+/** Modules every iothread created from now on loads first (iothreadAddModule). */
+const defaultModules: string[] = [];
+
+/**
+ * Load `file` in every iothread created from now on, before the creator's own modules (as
+ * threadPoolAddModule does for pool workers): observers of this thread's subsystems that must
+ * also see the iothreads' (the plugin relay). Threads already running are not affected: send
+ * them 'iothread_require' (iothread-worker.ts) for that.
+ */
+export function iothreadAddModule(file: string): void {
+  if (!defaultModules.includes(file)) defaultModules.push(file);
+}
 
 /** iothread_create: start iothread `id` and wait until it polls its context. Throws on failure. */
 export function iothread_create(id: string, opts: IOThreadOptions = {}): IOThread {
   if (iothreads.has(id)) throw new Error(`iothread_create: an iothread with id '${id}' already exists`);
   const script = utilWorkerScript('iothread-worker');
-  const modules = (opts.modules ?? []).map((m) => workerModulePath(m));
+  const modules = [...new Set([...defaultModules, ...(opts.modules ?? [])])].map((m) => workerModulePath(m));
   const status = new Int32Array(new SharedArrayBuffer(I_WORDS * 4));
   const boot = new MessageChannel();
   const data: IOThreadWorkerData = { kind: 'iothread', id, status: status.buffer as SharedArrayBuffer, boot: boot.port2, arena: eventNotifierArena(), modules };
@@ -96,6 +110,7 @@ export function iothread_create(id: string, opts: IOThreadOptions = {}): IOThrea
   worker.unref();
   boot.port1.unref();
   const t = new IOThread(id, worker, status, boot.port1, null);
+  t.modules = modules;
   worker.on('error', (e) => {
     t.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
     Atomics.store(status, I_STATUS, IOThreadStatus.FAILED);

@@ -95,4 +95,48 @@ describe('vtrace debug with an iothread (dataplane)', () => {
     expect([...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1])).toEqual(['true', 'true', '4096']);
     expect(out).toContain('check virtio-blk PASS');
   });
+
+  test('break TRACEPOINT stops in the iothread inside the emission (before the request completes), with conditions evaluated there; tbreak goes after one stop', { timeout: 150_000 }, () => {
+    const r = batch([
+      'break virtio_blk_handle_read',
+      'run',
+      'bt',
+      'print $sector',
+      'print $nsectors * 512',
+      'info threads',
+      'delete 1',
+      'break virtio_blk_handle_read if sector == 2047',
+      'tbreak virtio_blk_req_complete',
+      'continue',
+      'continue',
+      'info breakpoints',
+      'continue',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.out;
+    const stops = [...out.matchAll(/\n(?:\[Switching to Thread (\d+) \(LWP \d+\) "([\w-]+)"\]\n)?(Temporary breakpoint|Breakpoint) (\d+), (\w+) \(([^)]*)\)\n#0  (\w+) \(\.\.\.\) at (src\/\S+):\d+\n/g)];
+    expect(stops.map((m) => `${m[3]} ${m[4]}, ${m[5]} ${m[6].replace(/=0x[0-9a-f]+/g, '=P')} at ${m[7]}`)).toEqual([
+      'Breakpoint 1, virtio_blk_handle_read vdev=P, req=P, sector=0, nsectors=8 at virtio_blk_handle_request',
+      // The tbreak stops at the next completion (sector 0's read), then goes; the condition
+      // (evaluated in the iothread) lets only the read of sector 2047 stop.
+      'Temporary breakpoint 3, virtio_blk_req_complete vdev=P, req=P, status=0 at virtio_blk_req_complete',
+      'Breakpoint 2, virtio_blk_handle_read vdev=P, req=P, sector=2047, nsectors=1 at virtio_blk_handle_request',
+    ]);
+    // The first stop is on the iothread, and its backtrace is the iothread's request path.
+    expect(stops[0][2]).toBe('iothread-io0');
+    expect(out).toMatch(/#\d+ +virtio_blk_handle_vq \(\.\.\.\) at src\/hw\/block\/virtio-blk\.ts:\d+\n(.*\n)*#\d+ +virtio_queue_host_notifier_read (.*\n)*#\d+ +iothread_run /);
+    expect([...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1])).toEqual(['0', '4096']);
+    expect(out).toMatch(new RegExp(`\\* \\d+ +Thread ${stops[0][1]} \\(LWP ${stops[0][1]}\\) "iothread-io0" +virtio_blk_handle_request \\(\\.\\.\\.\\) at src/hw/block/virtio-blk\\.ts:\\d+\\n`));
+    // A stop really stops: the read of sectors 0-7 completes (the guest says so) only after continue.
+    const first = out.indexOf('Breakpoint 1, virtio_blk_handle_read');
+    expect(first).toBeGreaterThan(0);
+    expect(out.indexOf('virtio-blk: read sectors 0-7:')).toBeGreaterThan(first);
+    expect(out.indexOf('virtio-blk: write last sector:')).toBeLessThan(first);
+    // info breakpoints: the tbreak is gone; the conditional one was hit once (sector 0's read did not count).
+    expect(out).toMatch(/\n2 +breakpoint +keep y +tracepoint virtio_blk_handle_read\n\tstop only if sector == 2047\n\tbreakpoint already hit 1 time\n/);
+    expect(out).not.toMatch(/\n3 +breakpoint/);
+    expect(out).toContain('check virtio-blk PASS');
+    expect(out).toContain('[Inferior 1 (vtrace) exited normally]');
+  });
 });

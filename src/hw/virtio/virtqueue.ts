@@ -236,11 +236,13 @@ export function virtqueue_unpop(vq: VirtQueue, elem: VirtQueueElement, len: numb
  * virtqueue_unmap_sg: the device is done with the element's buffers. The first `len` bytes of the
  * device-writable buffers (in_sg) were written behind the vCPUs' back (by this thread or a pool
  * worker's preadv): dma_memory_unmap → invalidate_and_set_dirty, so no stale decoded code for them
- * survives. Called before the used entry becomes visible to the driver.
+ * survives. Called before the used entry becomes visible to the driver. In an iothread (dataplane)
+ * the pages are marked for the emulator thread, which drops their code before its next vCPU round
+ * (memory.ts CodeDirtyMap): marked here, before the used element is written and notified.
  */
 function virtqueue_unmap_sg(vq: VirtQueue, elem: VirtQueueElement, len: number): void {
   const ram = vq.vdev.ram;
-  if (ram.codeInvalidator === null) return;
+  if (!ram.tracksCode) return;
   for (let i = 0; i < elem.in_sg.length && len > 0; i++) {
     const v = elem.in_sg[i];
     const n = Math.min(len, v.byteLength);

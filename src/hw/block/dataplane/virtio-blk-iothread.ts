@@ -35,6 +35,7 @@ import {
   type SharedEventNotifier,
 } from '../../../util/event-notifier';
 import { GuestRam } from '../../../system/memory';
+import { ptr } from '../../../trace/ptr';
 import { bdrv_close_all, blockdevOpen, blockErrorText, type BlockdevOpenOptions } from '../../../block/blockdev';
 import { BlockError } from '../../../block/block-int';
 import { blk_drain, blk_getlength, blk_is_read_only, blk_set_aio_context, blk_set_enable_write_cache, type BlockBackend } from '../../../block/block-backend';
@@ -58,7 +59,8 @@ export type DataPlaneDeviceProps = Omit<VirtIOBlkOptions, 'blk' | 'ops' | 'ram' 
 export interface DpCreateArg {
   drive: Omit<BlockdevOpenOptions, 'logger'>;
   dev: DataPlaneDeviceProps;
-  ram: { base: number; size: number; buffer: SharedArrayBuffer };
+  /** The guest RAM, and its CodeDirtyMap: DMA here marks pages for the vCPUs' decode cache. */
+  ram: { base: number; size: number; buffer: SharedArrayBuffer; codeDirty: SharedArrayBuffer };
   /** Main-loop notifier set when this thread's device hits virtio_error; the text goes in `errorText`. */
   error_notifier: SharedEventNotifier;
   errorText: SharedArrayBuffer;
@@ -74,6 +76,8 @@ export interface DpCreateResult {
   wce: boolean;
   /** hd_geometry_guess's result here (it read the MBR): the emulator-side config space shows it. */
   geometry: { cyls: number; heads: number; secs: number };
+  /** This thread's device as its tracepoints print it (`vdev`, src/trace/ptr.ts): plugins name disks by it. */
+  vdev: number;
 }
 
 export interface DpStartArg {
@@ -125,11 +129,11 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
   try {
     blk = blockdevOpen({ ...arg.drive, logger: (t) => warnings.push(t) });
   } catch (e) {
-    if (e instanceof BlockError) return { ok: false, error: blockErrorText(e), warnings, length: 0, readOnly: false, wce: false, geometry: { cyls: 0, heads: 0, secs: 0 } };
+    if (e instanceof BlockError) return { ok: false, error: blockErrorText(e), warnings, length: 0, readOnly: false, wce: false, geometry: { cyls: 0, heads: 0, secs: 0 }, vdev: 0 };
     throw e;
   }
   blk_set_aio_context(blk, ctx);
-  const ram = new GuestRam(arg.ram.base, arg.ram.size, arg.ram.buffer);
+  const ram = new GuestRam(arg.ram.base, arg.ram.size, arg.ram.buffer, arg.ram.codeDirty);
   registerGuestRam(ram, ctx);
   const errorNotifier = openSharedEventNotifier(arg.error_notifier);
   const errorText = new Uint8Array(arg.errorText);
@@ -154,7 +158,7 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
   };
   devices.set(s.id, d);
   const geometry = { cyls: s.conf.cyls, heads: s.conf.heads, secs: s.conf.secs };
-  return { ok: true, warnings, length: blk_getlength(blk), readOnly: blk_is_read_only(blk), wce: blk.enable_write_cache, geometry };
+  return { ok: true, warnings, length: blk_getlength(blk), readOnly: blk_is_read_only(blk), wce: blk.enable_write_cache, geometry, vdev: ptr('vdev', s) };
 }
 
 function virtio_blk_dp_start(arg: DpStartArg): boolean {

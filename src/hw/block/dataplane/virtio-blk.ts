@@ -21,9 +21,10 @@
  * start_ioeventfd), virtio_blk_data_plane_stop before a reset or when DRIVER_OK goes away; stop
  * drains every request in the iothread before returning (aio_wait_bh_oneshot blocks this thread).
  *
- * Known difference: guest RAM written by the iothread's DMA does not reach the vCPUs' decode cache
- * (that lives on this thread); the decode cache's FENCE.I content check covers code loaded from
- * disk (Linux issues FENCE.I before executing newly read pages).
+ * Guest RAM written by the iothread's DMA (read data, status bytes) cannot reach the vCPUs' decode
+ * cache, which lives on this thread: the iothread's GuestRam marks the pages in the RAM's
+ * CodeDirtyMap (shared at create) before it publishes the used entry, and the run loop drops
+ * their decoded code before its next vCPU round (src/system/memory.ts, cpus.ts).
  *
  * Contract: emulator thread.
  */
@@ -71,6 +72,8 @@ export interface DataPlaneDrive {
   wce: boolean;
   /** The geometry the iothread's device guessed (pass it as the emulator-side device's `geometry`). */
   geometry: { cyls: number; heads: number; secs: number };
+  /** The iothread's copy of the device as its tracepoints print it (`vdev`, on thread iothread-ID). */
+  iothreadVdev: number;
 }
 
 export class DataPlaneError extends Error {
@@ -131,7 +134,7 @@ export function virtio_blk_data_plane_create(
   const r = aio_wait_bh_oneshot<DpCreateResult>(ctx, 'virtio_blk_dp_create', {
     drive,
     dev,
-    ram: { base: ram.base, size: ram.size, buffer: ram.buffer },
+    ram: { base: ram.base, size: ram.size, buffer: ram.buffer, codeDirty: ram.codeDirty.buffer },
     error_notifier: shareEventNotifier(error_notifier),
     errorText,
   });
@@ -143,7 +146,7 @@ export function virtio_blk_data_plane_create(
     const end = bytes.indexOf(0);
     virtio_error(dp.s, new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)));
   });
-  return { dp, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry };
+  return { dp, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry, iothreadVdev: r.vdev };
 }
 
 function queueState(s: VirtIOBlock): DpStartArg['queues'] {
