@@ -79,6 +79,11 @@ export interface AgentBreakSpec {
   cond: string | null;
   /** tbreak: reported as "Temporary breakpoint N" (the console deletes it at its stop). */
   temporary: boolean;
+  /**
+   * `next-event PATTERN`: not a breakpoint but the one-shot stop at the next event matching
+   * `tracepoint` (a glob); num is 0, and so is the hit's. Absent from the list: none armed.
+   */
+  step?: boolean;
 }
 
 /** What the agent reports at a hit. */

@@ -42,7 +42,7 @@ import { onNodeOpen, wantNodeOpenEvents } from './lifecycle';
 import { quietly } from './taps';
 import { RemoteWatchpoint, remoteResolve, syncRemoteBreaks, syncRemoteWatches } from './remote-state';
 import { onAgentAttached, pauseIOThreads, resumeIOThreads, setAgentHitHandler } from './iothread-agents';
-import type { AgentHit } from './agent-shared';
+import type { AgentBreakSpec, AgentHit } from './agent-shared';
 import { dataCommands } from './cmd-data';
 import { pointCommands } from './cmd-points';
 import { frameCommands } from './cmd-frames';
@@ -143,12 +143,22 @@ export class DebugConsole implements Stopper {
     const specs = this.points
       .all()
       .filter((p): p is TraceBreakpoint => p instanceof TraceBreakpoint && p.enabled)
-      .map((p) => ({ num: p.num, tracepoint: p.tracepoint, cond: p.cond?.text ?? null, temporary: p.temporary }));
-    for (const [num, e] of syncRemoteBreaks(specs)) this.print(`warning: breakpoint ${num}: ${e}`);
+      .map((p): AgentBreakSpec => ({ num: p.num, tracepoint: p.tracepoint, cond: p.cond?.text ?? null, temporary: p.temporary }));
+    const step = this.breaks.steppingTo;
+    if (step !== null) specs.push({ num: 0, tracepoint: step, cond: null, temporary: true, step: true });
+    for (const [num, e] of syncRemoteBreaks(specs)) this.print(num === 0 ? `warning: next-event: ${e}` : `warning: breakpoint ${num}: ${e}`);
   }
 
   /** An iothread's agent reported a watchpoint or tracepoint breakpoint hit; it waits until this returns. */
   private agentHit(hit: AgentHit): void {
+    if (hit.num === 0) {
+      // next-event fired in an iothread: disarm it everywhere, stop there.
+      if (this.breaks.steppingTo === null) return;
+      this.breaks.cancelStep();
+      const vars = hit.vars === undefined ? undefined : new Map<string, unknown>(hit.vars);
+      this.stop({ header: hit.header, frames: hit.frames, vars, thread: { name: hit.thread, tid: hit.tid }, remote: true });
+      return;
+    }
     const p = this.points.get(hit.num);
     if (!(p instanceof RemoteWatchpoint) && !(p instanceof TraceBreakpoint)) return;
     const c = this.points.check(p, () => undefined, { condDone: true });

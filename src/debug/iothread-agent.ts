@@ -257,6 +257,11 @@ function syncWatches(a: Agent, specs: AgentWatchSpec[]): AgentWatchState[] {
 /** The console's tracepoint breakpoints, here: a TraceBreakpoint per spec (its number is the console's). */
 function syncBreaks(a: Agent, specs: AgentBreakSpec[]): Array<{ num: number; error: string | null }> {
   const tb = (a.traceBreaks ??= new TraceBreaks(a.points, stopper(a), (p) => lookup(a, p), (v) => objectAt(a.tree, v)));
+  // next-event: armed while the console's list carries it (it fires once; the console disarms the rest).
+  const step = specs.find((s) => s.step === true);
+  if (step === undefined) tb.cancelStep();
+  else if (tb.steppingTo !== step.tracepoint) tb.stepEvent(step.tracepoint);
+  specs = specs.filter((s) => s.step !== true);
   const want = new Map(specs.map((s) => [s.num, s]));
   for (const [num, e] of a.breaks) {
     const s = want.get(num);

@@ -18,7 +18,8 @@
  * TraceBreaks of its own over that thread's tracepoints and reports a hit to the console (the
  * iothread blocks in the emission, the emulator thread stops at its next main-loop dispatch;
  * docs/stops.md). Events emitted on pool workers (syscall_*, worker_thread_*) are not breakable:
- * use `catch syscall` for those. `next-event` sees the emulator thread's events only.
+ * use `catch syscall` for those. `next-event` is armed in the iothreads too: whichever thread emits
+ * a matching event first stops, and the others are disarmed.
  *
  * Contract: emulator thread.
  */
@@ -173,6 +174,18 @@ export class TraceBreaks {
   /** next-event: arm the one-shot stop (the caller resumes). */
   stepEvent(pattern: string): void {
     this.stepPattern = pattern;
+    this.update();
+  }
+
+  /** The armed next-event pattern, or null (pushed to the iothreads' agents with the breakpoints). */
+  get steppingTo(): string | null {
+    return this.stepPattern;
+  }
+
+  /** Disarm next-event (it fired on another thread). */
+  cancelStep(): void {
+    if (this.stepPattern === null) return;
+    this.stepPattern = null;
     this.update();
   }
 

@@ -139,4 +139,23 @@ describe('vtrace debug with an iothread (dataplane)', () => {
     expect(out).toContain('check virtio-blk PASS');
     expect(out).toContain('[Inferior 1 (vtrace) exited normally]');
   });
+
+  test('next-event PATTERN stops at the next matching event in whichever thread emits it (here the iothread)', { timeout: 150_000 }, () => {
+    const r = batch(['break virtio_blk_handle_write', 'run', 'delete 1', 'next-event virtio_blk_handle_read', 'print $sector', 'next-event virtio_blk_req_complete', 'print $status', 'continue']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.out;
+    expect(out).toMatch(/\[Switching to Thread \d+ \(LWP \d+\) "iothread-io0"\]\nBreakpoint 1, virtio_blk_handle_write /);
+    // One stop per next-event, at the first matching event after the previous stop: the read of
+    // sectors 0-7 (after the writes and the flush), then its completion, on the iothread.
+    const read = out.indexOf('\nvirtio_blk_handle_read vdev 0x');
+    const done = out.indexOf('\nvirtio_blk_req_complete vdev 0x');
+    expect(read).toBeGreaterThan(out.indexOf('virtio-blk: flush: status 0'));
+    expect(done).toBeGreaterThan(read);
+    expect(out.slice(read, done)).toMatch(/ sector 0 nsectors 8\n#0  virtio_blk_handle_request \(\.\.\.\) at src\/hw\/block\/virtio-blk\.ts:\d+\n/);
+    expect([...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1])).toEqual(['0', '0']);
+    // A stop stops: the read completes (the guest reports it) only after the completion stop.
+    expect(out.indexOf('virtio-blk: read sectors 0-7:')).toBeGreaterThan(done);
+    expect(out).toContain('check virtio-blk PASS');
+  });
 });
