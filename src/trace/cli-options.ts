@@ -82,17 +82,17 @@ export function parseTraceOption(value: string, t: TraceOptions, kv: Map<string,
 /** What -d items vtrace does not log yet, with the reason. */
 const D_UNSUPPORTED: Record<string, string> = {
   guest_errors: 'guest error logging is not routed to -D yet',
-  in_asm: 'vtrace is an interpreter; there are no translation blocks to log',
-  out_asm: 'vtrace is an interpreter; there is no host code to log',
-  op: 'vtrace is an interpreter; there are no TCG ops to log',
-  exec: 'vtrace is an interpreter; there are no translation blocks to log',
+  in_asm: 'per-block guest code logging is not supported (VTRACE_JIT_DUMP=DIR writes the compiled regions; plugins/execlog.js logs executed instructions)',
+  out_asm: 'vtrace compiles to JavaScript, not host code (VTRACE_JIT_DUMP=DIR writes it)',
+  op: 'vtrace has no TCG ops to log',
+  exec: 'per-block execution logging is not supported (use --plugin execlog)',
   cpu: 'CPU state logging is not supported yet',
   unimp: 'unimplemented-feature logging is not routed to -D yet',
   mmu: 'MMU logging is not supported yet',
   pcall: 'not supported',
   strace: 'not supported (use vtrace strace)',
   page: 'not supported',
-  nochain: 'vtrace is an interpreter; there is no TB chaining',
+  nochain: 'vtrace has no TB chaining to turn off',
 };
 
 /** -d ITEM[,ITEM...]: `trace:PATTERN`, and `int` (interrupts and exceptions: the riscv_trap tracepoint). */
