@@ -55,6 +55,12 @@ export interface RunHooks {
    * it takes an interrupt: the step is then the trap entry.
    */
   takeStep?(): number | undefined;
+  /**
+   * Checked before every round: instructions per hart for this round, when shorter than the
+   * default (QEMU's main loop runs beside the vCPUs; here it runs between rounds, so a completion
+   * that another thread signals waits for the round to end: rounds are short while I/O is in flight).
+   */
+  slice?(): number | undefined;
 }
 
 export type RunExit =
@@ -125,12 +131,13 @@ export function runRoundRobin(target: RunTarget, hooks: RunHooks, opts: RunOptio
       continue;
     }
     let anyRunning = false;
+    const roundSlice = hooks.slice?.() ?? slice;
     for (let i = 0; i < harts.length; i++) {
       const hart = harts[i];
       if (hart.halted) continue;
       current = i;
       const before = hart.instret;
-      const reason = hart.run(slice);
+      const reason = hart.run(roundSlice);
       executed += hart.instret - before;
       if (reason.kind === 'budget') anyRunning = true;
       else if (reason.kind !== 'wfi') {

@@ -12,7 +12,7 @@ import { ByteRing } from '../util/byte-ring';
 import { setThreadName } from '../host/thread-id';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
 import { createMachine, MachineSetupError, qemu_cleanup } from './machine-setup';
-import { main_loop_wait, qemu_init_main_loop } from '../util/main-loop';
+import { main_loop_wait, qemu_get_aio_context, qemu_init_main_loop } from '../util/main-loop';
 import { startTracing, traceSessionNeeded, type TracingSession } from '../trace/setup';
 import { DebugServer } from './debug-channel';
 import { installDebugTarget } from './debug-target';
@@ -23,6 +23,8 @@ import type { PluginHost } from '../plugin/host';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
+/** Instructions per round while the main thread pool has requests in flight (see RunHooks.slice). */
+const IO_SLICE = 10_000;
 
 function post(ev: EmulatorEvent): void {
   parentPort!.postMessage(ev);
@@ -116,7 +118,9 @@ function main(): void {
   });
   const hooks: RunHooks = {
     poll() {
-      main_loop_wait(true);
+      // Until it settles (a handler's bottom halves, e.g. the pool's kick, run before the vCPUs go
+      // on, as QEMU's main loop would run them at once beside the vCPU threads).
+      for (let i = 0; i < 4 && main_loop_wait(true); i++);
       m.pollInput();
       flush();
       if (tracing !== null) tracing.flush();
@@ -137,6 +141,11 @@ function main(): void {
         if (left <= 0) return;
         if (main_loop_wait(false, Math.min(left * 1e6, IDLE_SLICE_NS))) return;
       }
+    },
+    slice(): number | undefined {
+      // Requests in the main loop's thread pool: their completions are noticed between rounds.
+      const pool = qemu_get_aio_context().thread_pool;
+      return pool !== null && pool.in_flight > 0 ? IO_SLICE : undefined;
     },
     shouldExit(): RunExit | undefined {
       if (shutdown !== undefined) return shutdown;
