@@ -20,6 +20,7 @@ import { builtinCommands, ConsoleCommands } from './debug-commands';
 import { cpu_disable_ticks, cpu_enable_ticks } from '../util/qemu-timer';
 import { ConsoleHost } from '../debug/host';
 import type { PluginHost } from '../plugin/host';
+import { dataPlaneRequestsOutstanding } from '../hw/block/dataplane/virtio-blk';
 
 /** Longest single blocking wait of the idle main loop, so console input (a ByteRing, not a notifier) is seen promptly. */
 const IDLE_SLICE_NS = 2_000_000;
@@ -143,9 +144,10 @@ function main(): void {
       }
     },
     slice(): number | undefined {
-      // Requests in the main loop's thread pool: their completions are noticed between rounds.
+      // Requests in the main loop's thread pool, or in a dataplane's iothread: their completions
+      // are noticed (and turned into interrupts) between rounds.
       const pool = qemu_get_aio_context().thread_pool;
-      return pool !== null && pool.in_flight > 0 ? IO_SLICE : undefined;
+      return (pool !== null && pool.in_flight > 0) || dataPlaneRequestsOutstanding() ? IO_SLICE : undefined;
     },
     shouldExit(): RunExit | undefined {
       if (shutdown !== undefined) return shutdown;

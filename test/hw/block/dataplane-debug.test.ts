@@ -2,13 +2,14 @@
  * The debugger and a dataplane drive (src/debug/iothread-agent*.ts) through the qtest-style rig: a
  * real iothread serves the device while this thread plays the emulator thread. A paused iothread
  * (a console stop) takes no virtqueue work: a request kicked during the pause is neither written
- * to the image nor completed until resume; the agent answers state requests while paused.
+ * to the image nor completed until resume (and counts as outstanding for the vCPU loop's round
+ * length meanwhile); the agent answers state requests while paused.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DATAPLANE_IOTHREAD_MODULE, dataPlaneBlockOps, virtio_blk_data_plane_create } from '../../../src/hw/block/dataplane/virtio-blk';
+import { DATAPLANE_IOTHREAD_MODULE, dataPlaneBlockOps, dataPlaneRequestsOutstanding, virtio_blk_data_plane_create } from '../../../src/hw/block/dataplane/virtio-blk';
 import { VirtIOBlock } from '../../../src/hw/block/virtio-blk';
 import { VIRTIO_BLK_S_OK } from '../../../src/hw/block/virtio-blk-config';
 import { iothread_create, iothread_destroy, type IOThread } from '../../../src/util/iothread';
@@ -64,11 +65,14 @@ test('a paused iothread serves nothing until resumed; its agent answers meanwhil
   expect(typeof (fd as { value: unknown }).value).toBe('number');
   expect((fd as { value: number }).value).toBeGreaterThan(2);
 
+  expect(dataPlaneRequestsOutstanding()).toBe(false);
   expect(pauseIOThreads()).toEqual([]);
   expect(agent!.paused).toBe(true);
   const data = pattern(4096, 3);
   const w = writeReq(d, q, 8, data);
   d.kick(q);
+  // Kicked, not completed: the vCPU loop would run short rounds now (RunHooks.slice).
+  expect(dataPlaneRequestsOutstanding()).toBe(true);
   sleep(800);
   d.settle(20);
   // Nothing popped, written or completed while paused.
@@ -81,6 +85,7 @@ test('a paused iothread serves nothing until resumed; its agent answers meanwhil
   resumeIOThreads();
   d.waitUsed(q);
   expect(statusOf(d, w)).toBe(VIRTIO_BLK_S_OK);
+  expect(dataPlaneRequestsOutstanding()).toBe(false);
   expect(new Uint8Array(fs.readFileSync(file()).subarray(8 * 512, 8 * 512 + 4096))).toEqual(data);
   expect(agent!.paused).toBe(false);
 });

@@ -38,6 +38,7 @@ import { iohandler_get_aio_context } from '../../../util/main-loop';
 import type { BlockdevOpenOptions } from '../../../block/blockdev';
 import type { GuestRam } from '../../../system/memory';
 import { virtio_error, virtio_queue_guest_notifier_read } from '../../virtio/virtio';
+import { vring_avail_idx, vring_used_idx } from '../../virtio/virtio-ring';
 import type { BlockBackendOps } from '../block-backend-ops';
 import type { VirtIOBlock } from '../virtio-blk';
 import type { DataPlaneDeviceProps, DpCreateResult, DpStartArg } from './virtio-blk-iothread';
@@ -162,6 +163,25 @@ function queueState(s: VirtIOBlock): DpStartArg['queues'] {
   return out;
 }
 
+/** The started dataplanes, for dataPlaneRequestsOutstanding (emulator thread). */
+const startedDataPlanes = new Set<VirtIOBlockDataPlane>();
+
+/**
+ * Does a started dataplane have requests the iothread has not completed (avail idx ≠ used idx in
+ * guest RAM)? The vCPU loop keeps its rounds short meanwhile (emulator-thread.ts, RunHooks.slice),
+ * so the completion's interrupt, raised by the main loop between rounds, comes soon.
+ */
+export function dataPlaneRequestsOutstanding(): boolean {
+  for (const dp of startedDataPlanes) {
+    const s = dp.s!;
+    for (const vq of s.vq) {
+      if (!vq.host_notifier_enabled || vq.vring.num === 0 || vq.vring.avail === 0 || vq.vring.used === 0) continue;
+      if (vring_avail_idx(s.ram, vq.vring) !== vring_used_idx(s.ram, vq.vring)) return true;
+    }
+  }
+  return false;
+}
+
 /** virtio_blk_data_plane_start: hand the queues to the iothread. False if the dataplane is unusable. */
 export function virtio_blk_data_plane_start(dp: VirtIOBlockDataPlane): boolean {
   const s = dp.s!;
@@ -177,6 +197,7 @@ export function virtio_blk_data_plane_start(dp: VirtIOBlockDataPlane): boolean {
   }
   for (const q of queues) s.vq[q.index].host_notifier_enabled = true;
   dp.started = true;
+  startedDataPlanes.add(dp);
   return true;
 }
 
@@ -185,6 +206,7 @@ export function virtio_blk_data_plane_stop(dp: VirtIOBlockDataPlane): void {
   const s = dp.s!;
   if (!dp.started) return;
   dp.started = false;
+  startedDataPlanes.delete(dp);
   const states = call<DpQueueState[]>(dp, 'virtio_blk_dp_stop', { id: dp.id, timeoutMs: DP_TIMEOUT_MS }) ?? [];
   for (const st of states) {
     dp_queue_restore(s.vq[st.index], st, false);
