@@ -99,6 +99,8 @@ export class PluginHost {
         this.fault(rec, 'install', e);
       }
     }
+    // Pools and iothreads get the relay as they start, so later subscriptions reach them too.
+    if (this.plugins.length > 0) this.relay.prepare();
     return null;
   }
 

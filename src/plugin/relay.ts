@@ -11,7 +11,8 @@
  * loop while the machine runs) and decodes every ring's records into events for `deliver`.
  *
  * Later subscriptions: iothreads already running get the new list at once (their context runs
- * 'plugin_relay_link'; one that started without the relay first loads it with 'iothread_require').
+ * 'plugin_relay_link'; one that started without the relay (none does once prepare() ran, which the
+ * plugin host calls before the machine exists) first loads it with 'iothread_require').
  * Pool workers already running keep the list they started with (`reachesRunningThreads`).
  *
  * Order: per thread, in emission order; threads are drained one after the other. Events arrive at
@@ -78,15 +79,8 @@ export class PluginRelay {
     const fresh = names.filter((n) => !this.names.includes(n));
     if (fresh.length === 0) return;
     this.names.push(...fresh);
-    if (this.bc === null) {
-      this.channel = `vtrace-plugin-relay-${process.pid}-${Math.random().toString(36).slice(2)}`;
-      this.bc = new BroadcastChannel(this.channel);
-      this.bc.unref();
-      threadPoolAddModule(RELAY_WORKER);
-      iothreadAddModule(RELAY_WORKER);
-    }
-    const link: RelayLink = { channel: this.channel, names: [...this.names], ringBytes: RING_BYTES };
-    setEnvironmentData(RELAY_KEY, link);
+    this.prepare();
+    const link = this.publish();
     const file = workerModulePath(RELAY_WORKER);
     for (const t of iothreadList()) {
       if (!t.running || t.ctx === null) continue;
@@ -96,6 +90,30 @@ export class PluginRelay {
         t.ctx.scheduleOneshot('iothread_require', { file, arg: link });
       }
     }
+  }
+
+  /**
+   * Load the relay into every pool worker and iothread started from now on, before any plugin
+   * subscribes (the plugin host calls this once plugins are installed, before the machine exists):
+   * a subscription made later reaches a running iothread through RELAY_LINK_FN. (Loading the module
+   * into a running iothread instead, with 'iothread_require', could leave its dataplane start
+   * unanswered under load.) A relay with no names costs nothing: no ring, no observer.
+   */
+  prepare(): void {
+    if (this.bc !== null) return;
+    this.channel = `vtrace-plugin-relay-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    this.bc = new BroadcastChannel(this.channel);
+    this.bc.unref();
+    threadPoolAddModule(RELAY_WORKER);
+    iothreadAddModule(RELAY_WORKER);
+    this.publish();
+  }
+
+  /** The current link, also as environment data for threads started from now on. */
+  private publish(): RelayLink {
+    const link: RelayLink = { channel: this.channel, names: [...this.names], ringBytes: RING_BYTES };
+    setEnvironmentData(RELAY_KEY, link);
+    return link;
   }
 
   /** Would a subscription to `tp` now reach every thread it fires on? (Not running pool workers'.) */

@@ -120,7 +120,7 @@ describe('block I/O plugins: a dataplane disk reports as a main-loop disk does',
 describe('subscribing after the start', () => {
   test.each([
     ['with other plugins subscribed from install', true],
-    ['as the only plugin (the iothread loads the relay while it runs)', false],
+    ['as the only plugin (the running iothread takes the subscription)', false],
   ])('the iothread\'s events reach a plugin that subscribes in onStart (%s)', { timeout: 150_000 }, async (_what, others) => {
     const tag = others ? 'late-others' : 'late-alone';
     const r = await vtrace([...disk(tag, true), ...(others ? ['--plugin', `biosnoop,outfile=${out(`${tag}-biosnoop.txt`)}`] : []), '--plugin', path.join(FIX, 'late-subscriber.js')]);
