@@ -25,6 +25,25 @@ export const CORR_KEYS = CORR_NAMES.map((_, i) => Uint8Array.of(A_NAME_IID, i + 
 export const ANNOTATION_ROOM = 40;
 
 /** Debug annotations of `v`'s arguments and correlation ids at `p` (room reserved); returns the end. */
+/**
+ * A DebugAnnotation's string_value: `len` bytes of `src` from `at`, or "null" when len < 0 (a
+ * recorded null string). Short strings are copied byte by byte (cheaper than a subarray view).
+ */
+export function putStringValue(b: Uint8Array, p: number, src: Uint8Array, at: number, len: number): number {
+  b[p++] = A_STRING;
+  if (len < 0) {
+    b[p++] = NULL.length;
+    return putBytes(b, p, NULL);
+  }
+  p = putVarint(b, p, len);
+  if (len < 48) for (let j = 0; j < len; j++) b[p++] = src[at + j];
+  else {
+    b.set(src.subarray(at, at + len), p);
+    p += len;
+  }
+  return p;
+}
+
 export function putAnnotations(b: Uint8Array, p: number, v: RecordView, keys: readonly Uint8Array[]): number {
   // keys[i]: argument i's encoded name_iid field (2-4 bytes).
   const kinds = v.kinds;
@@ -37,19 +56,7 @@ export function putAnnotations(b: Uint8Array, p: number, v: RecordView, keys: re
     const k = kinds[i];
     if (k === K_STR) {
       const at = v.strAt(i);
-      const len = v.slen;
-      b[p++] = A_STRING;
-      if (len < 0) {
-        b[p++] = NULL.length;
-        p = putBytes(b, p, NULL);
-      } else {
-        p = putVarint(b, p, len);
-        if (len < 48) for (let j = 0; j < len; j++) b[p++] = v.buf[at + j];
-        else {
-          b.set(v.buf.subarray(at, at + len), p);
-          p += len;
-        }
-      }
+      p = putStringValue(b, p, v.buf, at, v.slen);
     } else if (k === K_BOOL) {
       b[p++] = A_BOOL;
       b[p++] = v.bool(i) ? 1 : 0;

@@ -31,7 +31,7 @@ import type { RecordView } from '../record-view';
 import type { VtrCatalogEntry } from '../vtr-format';
 import { Bytes, putBytes } from './bytes';
 import { closeAt, closeShort, putFixed64, putVarint, putVarint64, stringField } from './protobuf';
-import { A_NAME_IID, A_STRING, ANNOTATION_ROOM, CORR_NAMES, NULL, putAnnotations, T_ANNOTATION } from './annotations';
+import { A_NAME_IID, ANNOTATION_ROOM, CORR_NAMES, putAnnotations, putStringValue, T_ANNOTATION } from './annotations';
 import type { OutFile } from './out-file';
 import { FLOW_END, type Encoder, type Slice, type Track } from './records';
 
@@ -301,15 +301,7 @@ export class PerfettoEncoder implements Encoder {
     p += 2;
     const m = p; // one byte reserved for the length (closeShort)
     p = putBytes(b, p, k);
-    b[p++] = A_STRING;
-    if (len < 0) {
-      b[p++] = NULL.length;
-      p = putBytes(b, p, NULL);
-    } else {
-      p = putVarint(b, p, len);
-      b.set(v.buf.subarray(at, at + len), p);
-      p += len;
-    }
+    p = putStringValue(b, p, v.buf, at, len);
     a.pos = closeShort(b, m, p);
   }
 
