@@ -23,6 +23,7 @@ import { linuxGuestDir, spawnGuest, VTRACE } from '../helpers/spawn-guest';
 import { which } from '../guest/default/harness';
 import { openRecording } from '../../src/trace/vtr-reader';
 import { parseStraceF, imageCalls } from './trace-strace-log';
+import { parseWithTraceEngine } from '../helpers/trace-engine';
 
 const dir = linuxGuestDir();
 const STRACE = which('strace');
@@ -74,21 +75,7 @@ describe.skipIf(!dir || !STRACE)('Linux boot + dd, -trace \'*\' --trace-out, und
     expect(e.code, e.stderr).toBe(0);
     const json = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(json.displayTimeUnit).toBe('ns');
-    const Trace = await import('@paulirish/trace_engine');
-    (globalThis as { DOMRect?: unknown }).DOMRect ??= class {
-      constructor(public x = 0, public y = 0, public width = 0, public height = 0) {}
-    };
-    const errors: unknown[] = [];
-    const origError = console.error;
-    console.error = (...a: unknown[]) => errors.push(a.join(' '));
-    let data;
-    try {
-      const model = Trace.TraceModel.Model.createWithAllHandlers();
-      await model.parse(json.traceEvents);
-      data = model.parsedTrace()!.data;
-    } finally {
-      console.error = origError;
-    }
+    const { data, errors } = await parseWithTraceEngine(json.traceEvents);
     expect(errors).toEqual([]);
     const threads = new Map<number, { name: string | null; entries: number }>();
     for (const [, p] of data.Renderer.processes) for (const [tid, th] of p.threads) threads.set(tid, { name: th.name, entries: th.entries.length });

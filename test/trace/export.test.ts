@@ -18,6 +18,7 @@ import { argKinds, encodeRecord } from '../../src/trace/event-codec';
 import { ByteWriter } from '../../src/trace/varint';
 import { encodeChunk } from '../../src/trace/vtr-format';
 import { BASE_NS, REQUEST_NS, spineScenario, writeRecording } from './synth';
+import { parseWithTraceEngine } from '../helpers/trace-engine';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-export-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -71,21 +72,7 @@ describe('Chrome JSON', () => {
   test('DevTools\' trace engine reads it without errors: threads, slices, and one flow per request across vCPU, main loop and worker', async () => {
     const { json } = exportChrome(rec);
     expect(json.displayTimeUnit).toBe('ns');
-    const Trace = await import('@paulirish/trace_engine');
-    (globalThis as { DOMRect?: unknown }).DOMRect ??= class {
-      constructor(public x = 0, public y = 0, public width = 0, public height = 0) {}
-    };
-    const errors: unknown[] = [];
-    const origError = console.error;
-    console.error = (...a: unknown[]) => errors.push(a.join(' '));
-    let data;
-    try {
-      const model = Trace.TraceModel.Model.createWithAllHandlers();
-      await model.parse(json.traceEvents as never);
-      data = model.parsedTrace()!.data;
-    } finally {
-      console.error = origError;
-    }
+    const { data, errors } = await parseWithTraceEngine(json.traceEvents);
     expect(errors).toEqual([]);
     const names = new Map<number, string | null>();
     for (const [, p] of data.Renderer.processes) for (const [tid, th] of p.threads) names.set(tid, th.name);

@@ -326,8 +326,8 @@ describe.skipIf(!haveBinutils())('SEIP is the OR of the PLIC line and the softwa
     expect(Number(cpu.getCsr(0x344))).toBe(Mip.MTIP | Mip.MEIP);
   });
 
-  test('an external interrupt raised between run() slices is taken first thing', () => {
-    const asm = assembleTest(`
+  /** M-mode with MEIE and MIE on, spinning at `loop` (with `body` in the loop); the handler reports mcause. */
+  const meipLoop = (body: string) => `
 .option norvc
 test:
   la t0, handler
@@ -336,12 +336,15 @@ test:
   csrw mie, t0
   csrsi mstatus, 8
 loop:
-  j loop
+${body}  j loop
 handler:
   csrr a0, mcause
   RES a0
   j finish
-`);
+`;
+
+  test('an external interrupt raised between run() slices is taken first thing', () => {
+    const asm = assembleTest(meipLoop(''));
     const b = makeBench(asm.bin);
     b.cpu.run(200);
     expect(b.cpu.getPc()).toBe(asm.symbols.get('loop'));
@@ -353,22 +356,7 @@ handler:
   });
 
   test('step() runs the instruction at pc with an interrupt pending (QEMU SSTEP_NOIRQ); the next run takes it', () => {
-    const asm = assembleTest(`
-.option norvc
-test:
-  la t0, handler
-  csrw mtvec, t0
-  li t0, 0x800
-  csrw mie, t0
-  csrsi mstatus, 8
-loop:
-  addi a1, a1, 1
-  j loop
-handler:
-  csrr a0, mcause
-  RES a0
-  j finish
-`);
+    const asm = assembleTest(meipLoop('  addi a1, a1, 1\n'));
     const b = makeBench(asm.bin);
     b.cpu.run(201);
     const loop = asm.symbols.get('loop')!;
