@@ -11,6 +11,7 @@
 import { DebugRequestError, type DebugClient } from '../system/debug-channel';
 import { classify, parseCommand } from './command-names';
 import type {} from './requests';
+import { execWithLiveFrames, sendLiveFrames } from './live-frames';
 
 const POLL_MS = 100;
 
@@ -44,15 +45,25 @@ export class ConsoleClient {
     if (this.waiting) this.debug.interrupt();
   }
 
-  /** Print what the console queued (stop reports, `commands` output). */
-  async drain(): Promise<void> {
+  /**
+   * Print what the console queued (stop reports, `commands` output). The report of a stop still
+   * in progress waits for `report()`, which first gives it the live frame arguments.
+   */
+  async drain(final = false): Promise<void> {
     if (this.gone) return;
     try {
-      const text = await this.debug.request('console.drain');
+      const text = await this.debug.request('console.drain', { final });
       if (text !== '') this.out(text);
     } catch {
       // the machine is gone
     }
+  }
+
+  /** After a stop: read the stopped thread's live frames (frame #0's arguments), then print the report. */
+  async report(): Promise<void> {
+    if (this.gone) return;
+    await sendLiveFrames(this.debug).catch(() => undefined);
+    await this.drain(true);
   }
 
   /** Before ending the machine: delete every point so nothing stops it on its way out. */
@@ -98,7 +109,7 @@ export class ConsoleClient {
       return true;
     }
     try {
-      const text = await this.debug.request('console.exec', { line });
+      const text = await execWithLiveFrames(this.debug, line);
       if (text !== '') this.out(text);
       return true;
     } catch (e) {
@@ -137,7 +148,7 @@ export class ConsoleClient {
     this.waiting = false;
     this.debug.off('stopped', onStop);
     this.debug.off('exited', onStop);
-    await this.drain();
+    await this.report();
     return true;
   }
 }

@@ -11,7 +11,8 @@ import type { CommandFn, DebugConsole } from './console';
 import { ConsoleError, examine, infoBlock, infoBlockstats, infoCoroutines, infoIothreads, infoQtree, infoThreads } from './info';
 import { formatFrame, frameText } from './frames';
 import { gettid } from '../host/thread-id';
-import { infoFrame } from './cmd-frames';
+import { infoArgs, infoFrame } from './cmd-frames';
+import { applyLiveFrames } from './frame-args';
 import { formatValue, ptypeText, typeName, type FormatOptions } from './values';
 import { Watchpoint } from './watch';
 import { RemoteWatchpoint } from './remote-state';
@@ -78,11 +79,14 @@ function info(c: DebugConsole, cmd: ParsedCommand): string {
     }
     case 'frame':
       return infoFrame(c);
+    case 'args':
+      return infoArgs(c);
     case 'program': {
       // Why the machine is stopped (the report a console front end printed at the stop; gdb's
       // monitor users see only SIGTRAP).
       if (c.current !== null) {
-        const f = c.current.req.frames[0];
+        const { live, req } = c.current;
+        const f = live !== null && req.frames.length > 0 ? applyLiveFrames(req.frames.slice(0, 1), live).frames[0] : req.frames[0];
         return `${c.current.req.header.replace(/^\n/, '')}${!c.current.req.frameInHeader && f !== undefined ? `\n${formatFrame(0, f)}` : ''}\n`;
       }
       if (c.hartStop !== null) return `Stopped on hart ${c.hartStop.hart} (${c.hartStop.reason.kind}).\n`;

@@ -1,21 +1,50 @@
 /**
  * Console commands over the stopped thread's stack: backtrace (`bt`: the stitched backtrace across
  * the coroutine, thread-pool, completion and ioeventfd boundaries down to the guest; `bt -three`:
- * the separate stacks, as gdb shows them on real QEMU), frame, up, down.
+ * the separate stacks, as gdb shows them on real QEMU), frame, up, down, info frame, info args.
+ * Frames of the stopped thread's own stack show their live arguments when the front end read them
+ * (live-frames.ts, 'console.live'); the others show what their boundary recorded, or `(...)`.
  */
-import { formatBacktrace } from '../trace/backtrace';
+import { formatBacktrace, type Backtrace, type Frame } from '../trace/backtrace';
 import type { CommandFn, DebugConsole } from './console';
 import { ConsoleError } from './info';
 import { formatFrame } from './frames';
+import { applyLiveFrames, type LiveFrame } from './frame-args';
+
+/** The current console stop's frames, with the live arguments on the stopped thread's own stack. */
+interface StopFrames {
+  /** The stitched backtrace, when the stop has one. */
+  bt: Backtrace | null;
+  /** Otherwise the stop's own frames (a stop in an iothread, a stack without boundaries). */
+  plain: Frame[];
+  /** Per numbered frame: its live arguments, or null where none were read (frame-args.ts). */
+  args: Array<LiveFrame['args']>;
+}
+
+function stopFrames(c: DebugConsole): StopFrames {
+  const cur = c.current!;
+  const bt = c.backtrace();
+  if (bt !== null && bt.segments.length > 0) {
+    const count = bt.segments.reduce((n, seg) => n + (seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length), 0);
+    const args: Array<LiveFrame['args']> = new Array(count).fill(null);
+    if (cur.live === null || bt.segments[0].guest !== undefined) return { bt, plain: [], args };
+    const [first, ...rest] = bt.segments;
+    const applied = applyLiveFrames(first.frames, cur.live);
+    applied.args.forEach((a, i) => (args[i] = a));
+    return { bt: { ...bt, segments: [{ ...first, frames: applied.frames }, ...rest] }, plain: [], args };
+  }
+  if (cur.live === null) return { bt: null, plain: cur.req.frames, args: cur.req.frames.map(() => null) };
+  const applied = applyLiveFrames(cur.req.frames, cur.live);
+  return { bt: null, plain: applied.frames, args: applied.args };
+}
 
 /** The backtrace text of the current stop (all of it; `three`: the separate stacks). */
 function btText(c: DebugConsole, three: boolean): string {
   if (c.current !== null) {
-    const bt = c.backtrace();
-    if (bt !== null && bt.segments.length > 0) return formatBacktrace(bt, { three });
-    const frames = c.current.req.frames;
-    if (frames.length === 0) throw new ConsoleError('No stack.');
-    return frames.map((f, i) => formatFrame(i, f)).join('\n') + '\n';
+    const { bt, plain } = stopFrames(c);
+    if (bt !== null) return formatBacktrace(bt, { three });
+    if (plain.length === 0) throw new ConsoleError('No stack.');
+    return plain.map((f, i) => formatFrame(i, f)).join('\n') + '\n';
   }
   if (c.hartStop !== null) {
     const pc = c.machine()?.harts[c.hartStop.hart]?.getPc() ?? 0n;
@@ -30,22 +59,34 @@ interface NumberedFrame {
   line: string;
   /** Which stack the frame is on: `worker-2`, `coroutine 5 on emulator thread`, `guest hart 0`. */
   where: string;
+  /** Its live arguments (name, value), null where none were read. */
+  args: LiveFrame['args'];
 }
 
 /** The frames of the current stop's backtrace, numbered as `bt` numbers them. */
 function numberedFrames(c: DebugConsole): NumberedFrame[] {
-  const bt = c.current !== null ? c.backtrace() : null;
   const lines = btText(c, false)
     .split('\n')
     .filter((l) => /^#\d+\s/.test(l));
-  if (bt === null) return lines.map((line) => ({ line, where: c.current?.thread.name ?? 'hart' }));
+  if (c.current === null) return lines.map((line) => ({ line, where: 'hart', args: null }));
+  const { bt, args } = stopFrames(c);
+  if (bt === null) return lines.map((line, i) => ({ line, where: c.current?.thread.name ?? 'hart', args: args[i] ?? null }));
   const where: string[] = [];
   for (const seg of bt.segments) {
     const w = seg.guest !== undefined ? `the guest (${seg.thread})` : seg.co !== 0 ? `coroutine ${seg.co} on ${seg.thread}` : seg.role !== '' && seg.role !== seg.thread ? `${seg.thread} (${seg.role})` : seg.thread;
     const n = seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length;
     for (let i = 0; i < n; i++) where.push(w);
   }
-  return lines.map((line, i) => ({ line, where: where[i] ?? '' }));
+  return lines.map((line, i) => ({ line, where: where[i] ?? '', args: args[i] ?? null }));
+}
+
+/** info args: the selected frame's arguments, one per line (gdb's format). */
+export function infoArgs(c: DebugConsole): string {
+  const f = numberedFrames(c)[c.frameSel];
+  if (f === undefined) throw new ConsoleError('No frame selected.');
+  if (f.args === null) return 'No symbol table info available.\n';
+  if (f.args.length === 0) return 'No arguments.\n';
+  return f.args.map(([n, v]) => `${n} = ${v}\n`).join('');
 }
 
 function showFrame(c: DebugConsole, n: number): string {

@@ -92,4 +92,4 @@ export function classify(line: string): CommandClass {
 }
 
 /** The topics of `info`. */
-export const INFO_TOPICS = ['block', 'blockstats', 'breakpoints', 'coroutines', 'cpus', 'frame', 'iothreads', 'program', 'qtree', 'registers', 'threads', 'trace-events', 'watchpoints'];
+export const INFO_TOPICS = ['args', 'block', 'blockstats', 'breakpoints', 'coroutines', 'cpus', 'frame', 'iothreads', 'program', 'qtree', 'registers', 'threads', 'trace-events', 'watchpoints'];

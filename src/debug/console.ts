@@ -46,6 +46,8 @@ import type { AgentBreakSpec, AgentHit } from './agent-shared';
 import { dataCommands } from './cmd-data';
 import { pointCommands } from './cmd-points';
 import { frameCommands } from './cmd-frames';
+import { installFramePrinter } from './frame-printer';
+import { applyLiveFrames, type LiveFrame } from './frame-args';
 import type {} from './requests';
 import { armBacktraces, attachBacktraceMachine, backtracesArmed } from '../trace/backtrace';
 
@@ -61,6 +63,8 @@ export interface CurrentStop {
   thread: ThreadRef;
   anchor: Anchor | null;
   bt: Backtrace | null;
+  /** The stopped thread's live frames with their arguments, when a front end read them ('console.live'). */
+  live: LiveFrame[] | null;
 }
 
 export interface ConsoleOptions {
@@ -82,7 +86,8 @@ export class DebugConsole implements Stopper {
   frameSel = 0;
   /** print's value history ($1, $2, ...). */
   readonly history: unknown[] = [];
-  private readonly queue: string[] = [];
+  /** Output for the front ends; a stop's report waits for its live frame arguments (drain). */
+  private readonly queue: Array<string | StopReport> = [];
   private readonly handlers = new Map<string, CommandFn>();
   private readonly help = new Map<string, string>();
   private lastThread: number;
@@ -112,9 +117,15 @@ export class DebugConsole implements Stopper {
     }
     server.register('console.exec', (p) => this.request(p, false));
     server.register('console.run', (p) => this.request(p, true));
-    server.register('console.drain', () => this.drain());
+    server.register('console.drain', (p) => this.drain(p?.final === true));
     server.register('console.complete', (p) => completeLine(this, typeof p?.line === 'string' ? p.line : ''));
     server.register('console.detach', () => this.detach());
+    // Live frame arguments (src/debug/live-frames.ts): which thread to read, then what was read.
+    server.register('console.where', () => (this.current !== null ? { name: this.current.thread.name, tid: this.current.thread.tid } : null));
+    server.register('console.live', (p) => {
+      if (this.current !== null && Array.isArray(p?.frames)) this.current.live = p.frames;
+    });
+    installFramePrinter();
     server.onStop.push((s) => this.serverStopped(s));
     server.onResume.push(() => this.serverResumed());
     onNodeOpen(() => this.refreshWatches());
@@ -174,8 +185,24 @@ export class DebugConsole implements Stopper {
     if (text !== '') this.queue.push(text.endsWith('\n') ? text : text + '\n');
   }
 
-  drain(): string {
-    return this.queue.splice(0).join('');
+  /**
+   * The queued output. A report of the stop still in progress whose live frames have not arrived
+   * is held (with everything after it) unless `final`: the console client reads the live frames
+   * after the 'stopped' event, then drains with `final`, so frame #0 shows its arguments even when
+   * one of its periodic drains races the stop.
+   */
+  drain(final = false): string {
+    let out = '';
+    while (this.queue.length > 0) {
+      const e = this.queue[0];
+      if (typeof e === 'string') out += e;
+      else {
+        if (!final && e.stop === this.current && e.stop.live === null) break;
+        out += renderReport(e);
+      }
+      this.queue.shift();
+    }
+    return out;
   }
 
   // ---- names ------------------------------------------------------------------------------------
@@ -351,7 +378,8 @@ export class DebugConsole implements Stopper {
         anchor = null;
       }
     }
-    this.current = { req, thread, anchor, bt: null };
+    const cur: CurrentStop = { req, thread, anchor, bt: null, live: null };
+    this.current = cur;
     this.frameSel = 0;
     for (const [k, v] of req.vars ?? []) this.tree.env.vars.set(k, v);
     let text = '';
@@ -360,8 +388,6 @@ export class DebugConsole implements Stopper {
       this.lastThread = thread.tid;
     }
     text += req.header;
-    if (!req.frameInHeader && req.frames.length > 0) text += `\n${formatFrame(0, req.frames[0])}`;
-    text += '\n';
     const p = req.point;
     let silent = false;
     let cont = false;
@@ -390,7 +416,7 @@ export class DebugConsole implements Stopper {
         this.running = false;
       }
     }
-    if (!silent) this.print(text);
+    if (!silent) this.queue.push({ stop: cur, text });
     this.print(out);
     if (p !== undefined && p.temporary) this.points.delete(p);
     if (!cont) {
@@ -474,6 +500,20 @@ export class DebugConsole implements Stopper {
     wantNodeOpenEvents(pending);
     if (this.points.all().some((p) => p instanceof RemoteWatchpoint && p.enabled && p.pending !== null)) this.syncRemoteWatches();
   }
+}
+
+/** A stop's report: the header, then frame #0 with its live arguments once they are known. */
+interface StopReport {
+  stop: CurrentStop;
+  /** The lines before the frame line. */
+  text: string;
+}
+
+function renderReport(r: StopReport): string {
+  const req = r.stop.req;
+  if (req.frameInHeader || req.frames.length === 0) return `${r.text}\n`;
+  const f0 = r.stop.live !== null ? applyLiveFrames(req.frames.slice(0, 1), r.stop.live).frames[0] : req.frames[0];
+  return `${r.text}\n${formatFrame(0, f0)}\n`;
 }
 
 const RUN_HELP: Record<string, string> = {

@@ -283,7 +283,9 @@ async function monitor(ctx: DispatchContext, hex: string): Promise<string> {
   const line = Buffer.from(bytes).toString('utf8');
   let out: string;
   try {
-    out = await ctx.target.client.request('console.exec', { line });
+    // Loaded on first use: the console's frame reader (inspector, source maps) is not needed before.
+    const { execWithLiveFrames } = require('../debug/live-frames') as typeof import('../debug/live-frames.js');
+    out = await execWithLiveFrames(ctx.target.client, line);
   } catch (e) {
     out = `${e instanceof Error ? e.message : String(e)}\n`;
   }

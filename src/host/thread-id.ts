@@ -14,6 +14,12 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 let cachedTid = 0;
+
+/**
+ * The global where a thread's tid is published once known, so a debugger paused in the thread
+ * (src/debug/live-frames.ts, through the inspector) can tell which kernel thread it is.
+ */
+export const TID_GLOBAL = '__vtraceTid';
 let name = isMainThread ? 'main' : `worker-${threadId}`;
 
 /**
@@ -30,6 +36,7 @@ export function gettid(): number {
   } catch {
     cachedTid = process.pid;
   }
+  (globalThis as Record<string, unknown>)[TID_GLOBAL] = cachedTid;
   return cachedTid;
 }
 

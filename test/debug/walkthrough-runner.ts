@@ -12,7 +12,9 @@
  * machines: source line numbers (src/x.ts:N), block node names (#blockN), the scratch disk's
  * temporary folder, thread ids, worker names, timings (*_ns=), and fd numbers — fds are renamed
  * consistently in order of appearance (the first fd seen is F1, ...), so "New value = 24" followed
- * by "pread64 (fd=24, ...)" still has to name the same fd. A line `...` in the document matches any
+ * by "pread64 (fd=24, ...)" still has to name the same fd. Pointer-shaped ids of objects
+ * (0xKKNNNNNN: KK the kind, src/trace/ptr.ts) keep only their kind: their numbers depend on the
+ * order objects were first printed, elided lines included. A line `...` in the document matches any
  * number of lines (elided backtrace frames, guest output).
  *
  * Used by test/system/debug-walkthroughs.test.ts, and by hand to print a session's transcript:
@@ -104,6 +106,7 @@ export function normalize(lines: readonly string[]): string[] {
   };
   return lines.map((l) =>
     l
+      .replace(/\b0x([1-7][0-9a-f])[0-9a-f]{6}\b/g, '0x$1NNNNNN')
       .replace(/\b(src\/[\w/.-]+\.ts):\d+/g, '$1:N')
       .replace(/#block\d+/g, '#blockN')
       .replace(/vtrace-scratch-[A-Za-z0-9]+/g, 'vtrace-scratch-X')
@@ -111,6 +114,7 @@ export function normalize(lines: readonly string[]): string[] {
       .replace(/\bworker-\d+/g, 'worker-N')
       .replace(/_ns=\d+/g, '_ns=N')
       .replace(/\bfd=(\d+)/g, (_m, n: string) => `fd=${fd(n)}`)
+      .replace(/\baio_fildes = (\d+)/g, (_m, n: string) => `aio_fildes = ${fd(n)}`)
       .replace(/^((?:Old |New )?[Vv]alue = )(\d+)$/, (_m, p: string, n: string) => `${p}${fd(n)}`)
       .replace(/\s+$/, ''),
   );

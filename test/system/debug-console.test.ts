@@ -88,7 +88,7 @@ describe('vtrace debug -batch', () => {
       // Both writes (sectors 0-7 and the last sector) print their sector and go on; the read stops once.
       expect(lines.filter((l) => /^\$\d+ = /.test(l))).toEqual(['$1 = 0', '$2 = 2047', '$3 = 8', '$4 = true']); // after the guest's reset of the device at poweroff
       expect(r.out).toContain('\nTemporary breakpoint 2, virtio_blk_handle_read (vdev=0x10000001, req=0x');
-      expect(r.out).toMatch(/\n#0  virtio_blk_handle_request \(\.\.\.\) at src\/hw\/block\/virtio-blk\.ts:\d+\n/);
+      expect(r.out).toMatch(/\n#0  virtio_blk_handle_request \(req=0x[0-9a-f]+, mrb=0x[0-9a-f]+\) at src\/hw\/block\/virtio-blk\.ts:\d+\n/);
       expect(r.out).toContain('1       breakpoint      keep y                      tracepoint virtio_blk_handle_write\n\tbreakpoint already hit 2 times\n        silent\n        print $sector\n        continue\n');
       expect(r.out).not.toMatch(/\n2 +breakpoint/); // the tbreak is gone after its stop
       expect(r.out).toContain('\n[Inferior 1 (vtrace) exited normally]\n');

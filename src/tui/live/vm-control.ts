@@ -54,7 +54,7 @@ export class DebugVmControl implements VmControl {
       onState({ kind: 'stopped', why: stopReasonText(s) });
       // The console's report of this stop (which watchpoint, Old/New value, the frame), if any.
       if (!this.console.running) {
-        void this.capture(() => this.console.drain()).then((t) => {
+        void this.capture(() => this.console.report()).then((t) => {
           if (t.trim() !== '') onReport(t);
         });
       }
