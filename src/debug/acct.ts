@@ -10,10 +10,15 @@
  * cover the whole run) or at the first `info blockstats` otherwise; the tracepoints it needs stay on
  * from then (they cost one sink call per request stage).
  *
- * Contract: emulator thread.
+ * A dataplane device's requests are traced in its iothread: the console's accounting starts one
+ * there too (remote-state.ts: the iothread's debug agent runs a BlockAccounting of its own over
+ * that thread's tracepoints and devices), and `info blockstats` asks it for that drive's line.
+ *
+ * Contract: the emulator thread (the console's), or an iothread's debug agent (withIOThreads false).
  */
 import { addTraceSink, type AnyTracepoint, type TraceEvent } from '../trace/tracepoint';
 import type { BlockBackend } from '../block/block-backend';
+import { remoteBlockstats, startRemoteAccounting } from './remote-state';
 import type { TraceBreaks } from './trace-break';
 import type { StateTree } from './tree';
 import { addressOf } from './values';
@@ -44,10 +49,14 @@ export class BlockAccounting {
   private readonly stats = new Map<string, BlockAcctStats>();
   /** In-flight requests: req id → drive, direction, start. */
   private readonly inflight = new Map<number, { drive: string; write: boolean; start: bigint }>();
+  /** vdev ids seen, and their drives (an id names one device for the thread's lifetime). */
+  private readonly vdevs = new Map<number, string>();
 
   constructor(
     private readonly tree: StateTree,
     private readonly breaks: TraceBreaks,
+    /** Also count in the iothreads (the console's accounting; an agent's counts its own thread only). */
+    private readonly withIOThreads = true,
   ) {}
 
   get running(): boolean {
@@ -59,11 +68,18 @@ export class BlockAccounting {
     this.started = true;
     addTraceSink((ev, tp) => this.event(ev, tp));
     this.breaks.require(EVENTS);
+    if (this.withIOThreads) startRemoteAccounting();
   }
 
   /** The drive a vdev id (tracepoint `vdev %p`) belongs to. */
   private driveOfVdev(id: number): string | undefined {
-    for (const d of this.tree.devices()) if (addressOf(d.vdev) === id) return d.drive;
+    const known = this.vdevs.get(id);
+    if (known !== undefined) return known;
+    for (const d of this.tree.devices()) {
+      if (addressOf(d.vdev) !== id) continue;
+      this.vdevs.set(id, d.drive);
+      return d.drive;
+    }
     return undefined;
   }
 
@@ -128,6 +144,13 @@ export class BlockAccounting {
 
   statsOf(blk: BlockBackend): BlockAcctStats {
     return this.stats.get(blk.name) ?? empty();
+  }
+
+  /** The `info blockstats` line of drive `id`, counted here or in the iothread that serves it; undefined while it does not exist. */
+  lineOf(id: string): string | undefined {
+    const blk = this.tree.drives().find((b) => b.name === id);
+    if (blk !== undefined) return this.line(blk);
+    return this.withIOThreads ? remoteBlockstats(id) : undefined;
   }
 
   /** QEMU's `info blockstats` line for a drive. */

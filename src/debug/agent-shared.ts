@@ -53,6 +53,8 @@ export interface AgentAttachArg {
   hit: SharedEventNotifier;
   /** The command line's drives and devices that live in this iothread (plain data). */
   drives: Array<{ id: string; file: string; nodeName?: string }>;
+  /** The -devices of those drives, with their QOM paths (as the console's state tree names them). */
+  devices: Array<{ drive: string; id?: string; path: string }>;
 }
 
 /** A watchpoint the console placed on state of this iothread. */
@@ -86,22 +88,31 @@ export interface AgentBreakSpec {
   step?: boolean;
 }
 
-/** What the agent reports at a hit. */
-export interface AgentHit {
+/** What the agent reports at a hit, as it crosses (readHit). */
+export interface AgentHitReport {
   num: number;
   header: string;
   frames: Frame[];
   thread: string;
   tid: number;
-  /** Convenience variables of the stop that cross as primitives ($sector, $req of a tracepoint). */
-  vars?: Array<[string, number | string | boolean | null]>;
+  /** Convenience variables of the stop ($sector, $vdev of a tracepoint): objects cross as handles. */
+  vars?: Array<[string, AgentValue]>;
 }
 
-/** A path resolved in the agent: a primitive crosses as itself, an object as its printed form. */
+/** A hit as the console handles it (IOThreadAgent.takeHit): handles became live remote objects. */
+export interface AgentHit extends Omit<AgentHitReport, 'vars'> {
+  vars?: Array<[string, unknown]>;
+}
+
+/**
+ * A path resolved in the agent: a primitive crosses as itself, an object as a handle (a number
+ * the agent keeps it under; `$:HANDLE` is that object in the agent's state tree, so
+ * `resolve {path: '$:7.vq[0]'}` reads its members) with its type name.
+ */
 export type AgentValue =
   | { ok: true; kind: 'number' | 'string' | 'boolean' | 'null' | 'undefined'; value: number | string | boolean | null }
   | { ok: true; kind: 'bigint'; value: string }
-  | { ok: true; kind: 'object'; text: string; type: string; ptype: string }
+  | { ok: true; kind: 'object'; handle: number; type: string }
   | { ok: false; error: string; pending: boolean };
 
 const enc = new TextEncoder();
@@ -123,8 +134,8 @@ export const writeRequest = (sab: SharedArrayBuffer, req: { name: string; arg: u
 export const readRequest = (sab: SharedArrayBuffer): { name: string; arg: unknown } => JSON.parse(readArea(sab, REQ_AT, REQ_LEN)) as { name: string; arg: unknown };
 export const writeReply = (sab: SharedArrayBuffer, value: unknown): void => writeArea(sab, REPLY_AT, REPLY_MAX, REPLY_LEN, JSON.stringify(value ?? null));
 export const readReply = (sab: SharedArrayBuffer): unknown => JSON.parse(readArea(sab, REPLY_AT, REPLY_LEN)) as unknown;
-export const writeHit = (sab: SharedArrayBuffer, hit: AgentHit): void => writeArea(sab, HIT_AT, HIT_MAX, HIT_LEN, JSON.stringify(hit));
-export const readHit = (sab: SharedArrayBuffer): AgentHit => JSON.parse(readArea(sab, HIT_AT, HIT_LEN)) as AgentHit;
+export const writeHit = (sab: SharedArrayBuffer, hit: AgentHitReport): void => writeArea(sab, HIT_AT, HIT_MAX, HIT_LEN, JSON.stringify(hit));
+export const readHit = (sab: SharedArrayBuffer): AgentHitReport => JSON.parse(readArea(sab, HIT_AT, HIT_LEN)) as AgentHitReport;
 
 /** The module path of the agent (IOThreadOptions.modules). */
 export function agentModulePath(): string {

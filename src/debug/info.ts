@@ -164,12 +164,11 @@ function backingChain(bs: BlockDriverState): BlockDriverState[] {
   return out;
 }
 
-/** info blockstats */
+/** info blockstats: the drives in -drive order (those served in an iothread are counted there: acct.ts). */
 export function infoBlockstats(tree: StateTree, acct: BlockAccounting): string {
-  const drives = tree.drives();
   const note = acct.running ? '' : '(block accounting starts now: vtrace counts from the first info blockstats, or from the start of `vtrace debug`)\n';
   acct.start();
-  return note + drives.map((b) => acct.line(b) + '\n').join('');
+  return note + tree.options.drives.map(({ id }) => acct.lineOf(id)).filter((l) => l !== undefined).map((l) => l + '\n').join('');
 }
 
 /** info iothreads */

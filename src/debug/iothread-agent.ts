@@ -12,6 +12,10 @@
  *                         (a dataplane device's request path runs here); conditions evaluated here
  *   info_block {id, attached}   `info block` lines of this thread's drives
  *   threads               this thread's pool workers, for `info threads`
+ *   format / ptype {handle}, members {handle, word}   an object of this thread the console holds
+ *                         (iothread-agent-tree.ts: objects cross as handles, read live)
+ *   acct_start            count this thread's block requests (acct.ts: BlockAccounting over this
+ *                         thread's virtio-blk tracepoints); blockstats {id} its `info blockstats` line
  *
  * Pause (docs/stops.md): while the console is stopped, PAUSE is set and the doorbell notifier
  * wakes this thread's aio_poll; its handler does not return until PAUSE clears, so no handler,
@@ -20,7 +24,9 @@
  *
  * A watchpoint hit blocks this thread right after the write (or before the read returns), a
  * tracepoint breakpoint inside the tracepoint's emission; either writes the report, sets the
- * console's hit notifier and waits for RESUME, answering requests meanwhile.
+ * console's hit notifier and waits for RESUME, answering requests meanwhile. The stop's convenience
+ * variables cross encoded: a tracepoint's `void *` argument as the object it names here ($vdev,
+ * $container: pointers.ts over this thread's devices and context), as a handle.
  *
  * Contract: iothread only; every entry runs on this thread (the attach call as a oneshot BH of its
  * context, the rest from the doorbell handler or from inside a pause or a hit).
@@ -54,16 +60,17 @@ import {
   type AgentWatchState,
 } from './agent-shared';
 import { CATCH_ENV_KEY } from './catch-shared';
+import { BlockAccounting } from './acct';
 import { ExprError, type Value } from './expr';
 import { infoBlock } from './info';
+import { AgentTree } from './iothread-agent-tree';
 import { onNodeOpen, wantNodeOpenEvents } from './lifecycle';
 import { Points } from './points';
 import { objectAt } from './pointers';
 import { TraceBreakpoint, TraceBreaks } from './trace-break';
 import type { StopRequest, Stopper } from './stop';
 import { quietly } from './taps';
-import { StateTree } from './tree';
-import { formatValue, ptypeText, typeName } from './values';
+import { installFramePrinter } from './frame-printer';
 import { Watchpoint, WatchError } from './watch';
 
 interface Agent {
@@ -71,12 +78,13 @@ interface Agent {
   w: Int32Array;
   sab: SharedArrayBuffer;
   hit: EventNotifier;
-  tree: StateTree;
+  tree: AgentTree;
   points: Points;
   watches: Map<number, { spec: AgentWatchSpec; w: Watchpoint }>;
   /** Tracepoint breakpoints of the console, as points of this thread's TraceBreaks. */
   breaks: Map<number, { spec: AgentBreakSpec; p: TraceBreakpoint }>;
   traceBreaks: TraceBreaks | null;
+  acct: BlockAccounting | null;
   seen: number;
   inHit: boolean;
 }
@@ -89,27 +97,6 @@ function lookup(a: Agent, p: string): Value {
   return r.value as Value;
 }
 
-function resolveValue(a: Agent, path: string): AgentValue {
-  return quietly(() => {
-    const r = a.tree.resolve(path);
-    if (!r.ok) return { ok: false, error: r.error, pending: r.pending };
-    const v = r.value;
-    if (v === null) return { ok: true, kind: 'null', value: null };
-    switch (typeof v) {
-      case 'number':
-      case 'string':
-      case 'boolean':
-        return { ok: true, kind: typeof v as 'number', value: v };
-      case 'undefined':
-        return { ok: true, kind: 'undefined', value: null };
-      case 'bigint':
-        return { ok: true, kind: 'bigint', value: v.toString() };
-      default:
-        return { ok: true, kind: 'object', text: formatValue(v, {}, 0), type: typeName(v as object), ptype: ptypeText(v) };
-    }
-  });
-}
-
 /** The agent's side of a hit: report it and block until the console resumes. */
 function stopper(a: Agent): Stopper {
   return {
@@ -118,10 +105,7 @@ function stopper(a: Agent): Stopper {
       const num = req.point?.num ?? 0;
       a.inHit = true;
       try {
-        const vars: Array<[string, number | string | boolean | null]> = [];
-        for (const [k, v] of req.vars ?? []) {
-          if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) vars.push([k, v]);
-        }
+        const vars = [...(req.vars ?? [])].map(([k, v]): [string, AgentValue] => [k, a.tree.encode(v)]);
         writeHit(a.sab, { num, header: req.header, frames: req.frames, thread: `iothread-${a.id}`, tid: gettid(), vars });
         const seq = Atomics.load(a.w, RESUME);
         Atomics.store(a.w, HIT, 1);
@@ -190,7 +174,20 @@ function service(a: Agent): void {
 function handle(a: Agent, name: string, arg: unknown): unknown {
   switch (name) {
     case 'resolve':
-      return resolveValue(a, (arg as { path: string }).path);
+      return quietly(() => a.tree.resolveValue((arg as { path: string }).path));
+    case 'format':
+      return a.tree.format((arg as { handle: number }).handle);
+    case 'ptype':
+      return a.tree.ptype((arg as { handle: number }).handle);
+    case 'members': {
+      const { handle, word } = arg as { handle: number; word: string };
+      return a.tree.members(handle, word);
+    }
+    case 'acct_start':
+      accounting(a).start();
+      return true;
+    case 'blockstats':
+      return quietly(() => accounting(a).lineOf((arg as { id: string }).id)) ?? null;
     case 'watch':
       return syncWatches(a, (arg as { specs: AgentWatchSpec[] }).specs);
     case 'refresh':
@@ -201,7 +198,11 @@ function handle(a: Agent, name: string, arg: unknown): unknown {
       const { id, attached } = arg as { id?: string; attached: Record<string, string> };
       const tree = a.tree;
       const own = tree.deviceOf.bind(tree);
-      tree.deviceOf = (blk) => (attached[blk.name] !== undefined ? { path: attached[blk.name], vdev: blk } : own(blk));
+      // The path also before the guest started the device (it is found then: iothread-agent-tree.ts).
+      tree.deviceOf = (blk) => {
+        const path = tree.pathOf(blk.name) ?? attached[blk.name];
+        return own(blk) ?? (path !== undefined ? { path, vdev: blk } : undefined);
+      };
       try {
         return infoBlock(tree, id);
       } finally {
@@ -256,7 +257,7 @@ function syncWatches(a: Agent, specs: AgentWatchSpec[]): AgentWatchState[] {
 
 /** The console's tracepoint breakpoints, here: a TraceBreakpoint per spec (its number is the console's). */
 function syncBreaks(a: Agent, specs: AgentBreakSpec[]): Array<{ num: number; error: string | null }> {
-  const tb = (a.traceBreaks ??= new TraceBreaks(a.points, stopper(a), (p) => lookup(a, p), (v) => objectAt(a.tree, v)));
+  const tb = traceBreaks(a);
   // next-event: armed while the console's list carries it (it fires once; the console disarms the rest).
   const step = specs.find((s) => s.step === true);
   if (step === undefined) tb.cancelStep();
@@ -292,6 +293,15 @@ function syncBreaks(a: Agent, specs: AgentBreakSpec[]): Array<{ num: number; err
   return out;
 }
 
+/** This thread's TraceBreaks (breakpoints, next-event, and the tracepoints block accounting reads). */
+function traceBreaks(a: Agent): TraceBreaks {
+  return (a.traceBreaks ??= new TraceBreaks(a.points, stopper(a), (p) => lookup(a, p), (v) => objectAt(a.tree, v, () => a.tree.contexts())));
+}
+
+function accounting(a: Agent): BlockAccounting {
+  return (a.acct ??= new BlockAccounting(a.tree, traceBreaks(a), false));
+}
+
 function refreshWatches(a: Agent): AgentWatchState[] {
   let pending = false;
   const out: AgentWatchState[] = [];
@@ -312,11 +322,12 @@ function debug_agent_attach(arg: AgentAttachArg, ctx: AioContext): { tid: number
     sab: arg.sab,
     w: new Int32Array(arg.sab),
     hit: openSharedEventNotifier(arg.hit),
-    tree: new StateTree(() => null, options),
+    tree: new AgentTree(options, ctx, arg.devices),
     points: new Points(),
     watches: new Map(),
     breaks: new Map(),
     traceBreaks: null,
+    acct: null,
     seen: 0,
     inHit: false,
   };
@@ -330,6 +341,8 @@ function debug_agent_attach(arg: AgentAttachArg, ctx: AioContext): { tid: number
   onNodeOpen(() => {
     if (a.watches.size > 0) refreshWatches(a);
   });
+  // `bt`/`frame` at a stop in this thread show live arguments as the console prints values.
+  installFramePrinter();
   return { tid: gettid() };
 }
 

@@ -10,7 +10,8 @@
  *   agent.call(name, arg)             a synchronous request (answered by the iothread between its
  *                                     handlers, or from inside a pause or a hit)
  *   pauseIOThreads() / resumeIOThreads()   at every stop and resume of the debug channel
- *   takeAgentHits(fn)                 a hit waiting: fn handles it (stops), then the iothread goes on
+ *   takeAgentHits(fn)                 a hit waiting: fn handles it (stops), then the iothread goes on;
+ *                                     its objects ($vdev...) are live remote objects (iothread-agent-proxy.ts)
  *
  * Contract: emulator thread. A request to an iothread that does not answer within the timeout
  * throws AgentError (one line); a pause that is not acknowledged within PAUSE_ACK_MS is given up
@@ -39,6 +40,7 @@ import {
   type AgentAttachArg,
   type AgentHit,
 } from './agent-shared';
+import { remoteValue } from './iothread-agent-proxy';
 
 export class AgentError extends Error {
   override name = 'AgentError';
@@ -115,9 +117,10 @@ export class IOThreadAgent {
   /** The hit waiting for the console, consumed; release() lets the iothread go on. */
   takeHit(): AgentHit | null {
     if (Atomics.load(this.w, HIT) !== 1) return null;
-    const hit = readHit(this.sab);
+    const { vars, ...hit } = readHit(this.sab);
     Atomics.store(this.w, HIT, 0);
-    return hit;
+    if (vars === undefined) return hit;
+    return { ...hit, vars: vars.map(([k, v]) => [k, v.ok ? remoteValue(this, v) : undefined]) };
   }
 
   release(): void {
@@ -171,6 +174,12 @@ function ensureHitNotifier(): EventNotifier {
   return hitNotifier;
 }
 
+/** The command line's -devices with their QOM paths, as the state tree names them (qom.ts). */
+function devicePaths(o: MachineOptions): Array<{ drive: string; id?: string; path: string }> {
+  let anon = 0;
+  return o.devices.map((d) => ({ drive: d.drive, ...(d.id !== undefined ? { id: d.id } : {}), path: d.id !== undefined ? `/machine/peripheral/${d.id}` : `/machine/peripheral-anon/device[${anon++}]` }));
+}
+
 /** machine-setup.ts: `t` has started; its agent answers from now on. Never throws (no agent then). */
 export function attachIOThreadAgent(t: IOThread, o: MachineOptions): IOThreadAgent | null {
   const devs = o.devices.filter((d) => d.iothread === t.id);
@@ -183,6 +192,7 @@ export function attachIOThreadAgent(t: IOThread, o: MachineOptions): IOThreadAge
     doorbell: shareEventNotifier(doorbell),
     hit: shareEventNotifier(ensureHitNotifier()),
     drives: drives.map((d) => ({ id: d.id, file: d.file, ...(d.nodeName !== undefined ? { nodeName: d.nodeName } : {}) })),
+    devices: devicePaths(o).filter((d) => devs.some((x) => x.drive === d.drive)),
   };
   let r: { tid: number };
   try {

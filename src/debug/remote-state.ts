@@ -6,6 +6,8 @@
  *   remoteOwner(options, name)   the iothread a drive id or node name belongs to, by the command line
  *   remoteResolve(first, path)   the state tree's fallback: `print hd0.file.fd` resolved there
  *   remoteInfoBlock(id, path)    `info block` lines of such a drive
+ *   startRemoteAccounting()      block accounting in every iothread, now and in those that start
+ *                                later; remoteBlockstats(id) a drive's `info blockstats` line
  *   remoteThreads()              the iothreads' pool workers, for `info threads`
  *   RemoteWatchpoint             `watch hd0.file.fd`: the console's point; the watching itself is a
  *                                real Watchpoint in the agent (taps there, pending until the drive
@@ -18,12 +20,14 @@
  * started yet is pending, as a main-loop drive before `run`.
  */
 import type { MachineOptions } from '../cli/qemu-options';
-import { agentFor, ioThreadAgents, type IOThreadAgent } from './iothread-agents';
+import { agentFor, ioThreadAgents, onAgentAttached, type IOThreadAgent } from './iothread-agents';
 import type { AgentBreakSpec, AgentValue, AgentWatchSpec, AgentWatchState } from './agent-shared';
+import { remoteValue } from './iothread-agent-proxy';
 import { Point, type PointType } from './points';
 import type { Resolution } from './tree';
-import { RemoteObject } from './values';
 import type { WatchMode } from './watch';
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The iothread id that serves drive id / node name `name`, by the command line. */
 export function remoteOwner(o: MachineOptions, name: string): string | undefined {
@@ -32,23 +36,10 @@ export function remoteOwner(o: MachineOptions, name: string): string | undefined
   return o.devices.find((x) => x.drive === d.id && x.iothread !== undefined)?.iothread;
 }
 
+/** An agent's answer as a resolution: an object is a live remote object (iothread-agent-proxy.ts). */
 function toResolution(v: AgentValue, a: IOThreadAgent): Resolution {
   if (!v.ok) return { ok: false, error: v.error, pending: v.pending };
-  let value: unknown;
-  switch (v.kind) {
-    case 'object':
-      value = new RemoteObject(v.text, v.type, `iothread ${a.id}`, v.ptype);
-      break;
-    case 'bigint':
-      value = BigInt(v.value);
-      break;
-    case 'undefined':
-      value = undefined;
-      break;
-    default:
-      value = v.value;
-  }
-  return { ok: true, value, steps: [], direct: false };
+  return { ok: true, value: remoteValue(a, v), steps: [], direct: false };
 }
 
 /** Resolve `path` (first word `first`) in the iothread that owns it; undefined if none does. */
@@ -60,7 +51,7 @@ export function remoteResolve(first: string, path: string): Resolution | undefin
     try {
       v = a.call<AgentValue>('resolve', { path });
     } catch (e) {
-      return { ok: false, error: e instanceof Error ? e.message : String(e), pending: false };
+      return { ok: false, error: errorText(e), pending: false };
     }
     if (v.ok || owner !== undefined) return toResolution(v, a);
   }
@@ -75,8 +66,45 @@ export function remoteInfoBlock(id: string, attached: string | undefined): strin
     const text = a.call<string>('info_block', { id, attached: attached === undefined ? {} : { [id]: attached } });
     return text === '' ? undefined : text;
   } catch (e) {
-    return `${id}: <iothread ${a.id}: ${e instanceof Error ? e.message : String(e)}>\n`;
+    return `${id}: <iothread ${a.id}: ${errorText(e)}>\n`;
   }
+}
+
+let accounting = false;
+
+/** Block accounting in every iothread: those attached now and those that attach later (once). */
+export function startRemoteAccounting(): void {
+  if (accounting) return;
+  accounting = true;
+  onAgentAttached((a) => {
+    try {
+      a.call('acct_start');
+    } catch (e) {
+      process.emitWarning(`vtrace debug: iothread ${a.id}: no block accounting: ${errorText(e)}`);
+    }
+  });
+}
+
+/** `info blockstats` line of drive `id` living in an iothread (QEMU's format), or undefined if no agent has it. */
+export function remoteBlockstats(id: string): string | undefined {
+  const a = agentFor(id);
+  if (a === undefined) return undefined;
+  try {
+    return a.call<string | null>('blockstats', { id }) ?? undefined;
+  } catch (e) {
+    return `${id}: <iothread ${a.id}: ${errorText(e)}>`;
+  }
+}
+
+/** Node names of every iothread's block nodes (tab completion); none from an iothread that does not answer. */
+export function remoteNodeNames(): string[] {
+  return ioThreadAgents().flatMap((a) => {
+    try {
+      return a.call<string[]>('nodes');
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The pool workers of every iothread (info threads). */
@@ -157,7 +185,7 @@ export function syncRemoteWatches(points: readonly Point[], notYet: (w: RemoteWa
     try {
       states = a.call<AgentWatchState[]>('watch', { specs });
     } catch (e) {
-      for (const w of mine) w.state = { num: w.num, pending: null, error: e instanceof Error ? e.message : String(e) };
+      for (const w of mine) w.state = { num: w.num, pending: null, error: errorText(e) };
       continue;
     }
     for (const w of mine) w.state = states.find((s) => s.num === w.num) ?? { num: w.num, pending: null, error: null };
@@ -171,7 +199,7 @@ export function syncRemoteBreaks(specs: readonly AgentBreakSpec[]): Map<number, 
     try {
       for (const r of a.call<Array<{ num: number; error: string | null }>>('breaks', { specs })) if (r.error !== null) errors.set(r.num, `iothread ${a.id}: ${r.error}`);
     } catch (e) {
-      for (const s of specs) errors.set(s.num, e instanceof Error ? e.message : String(e));
+      for (const s of specs) errors.set(s.num, errorText(e));
     }
   }
   return errors;

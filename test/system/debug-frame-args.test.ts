@@ -68,4 +68,21 @@ describe('frame arguments at a console stop', () => {
     expect(out).toMatch(new RegExp(`\\n#0  ${head![1]} \\(fd=${fd}, `));
     expect(out).toMatch(new RegExp(`\\n#\\d+ +handle_aiocb_rw \\(aiocb=\\{aio_type = 1, aio_fildes = ${fd}, aio_offset = 0, aio_nbytes = 4096, `));
   });
+
+  test('in an iothread (dataplane): its frames show its own objects, with the ids its tracepoints print', { timeout: 150_000 }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-frame-args-io-'));
+    const img = path.join(dir, 'disk.img');
+    fs.writeFileSync(img, Buffer.alloc(1 << 20));
+    try {
+      const out = debug(['-object', 'iothread,id=io0', '-drive', `file=${img},format=raw,id=hd0,if=none`, '-device', 'virtio-blk-device,drive=hd0,iothread=io0'], ['break virtio_blk_handle_read', 'run', 'bt 4', 'frame 1', 'info args']);
+      const stop = /"iothread-io0"\]\nBreakpoint 1, virtio_blk_handle_read \(vdev=(0x[0-9a-f]+), req=0x[0-9a-f]+, sector=0, nsectors=\d+\)\n/.exec(out);
+      expect(stop, out).not.toBeNull();
+      const vdev = stop![1];
+      const f = frameLine(out, 'virtio_blk_handle_vq');
+      expect(f[2]).toMatch(new RegExp(`^s=${vdev} <virtio-blk-device hd0>, vq=(0x[0-9a-f]+) <hd0 vq 0>$`));
+      expect(out).toMatch(new RegExp(`\\ns = ${vdev} <virtio-blk-device hd0>\\nvq = 0x[0-9a-f]+ <hd0 vq 0>\\n`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
