@@ -71,6 +71,7 @@ import { TraceBreakpoint, TraceBreaks } from './trace-break';
 import type { StopRequest, Stopper } from './stop';
 import { quietly } from './taps';
 import { installFramePrinter } from './frame-printer';
+import { onDataPlaneStart } from '../hw/block/dataplane/virtio-blk-iothread';
 import { Watchpoint, WatchError } from './watch';
 
 interface Agent {
@@ -339,6 +340,10 @@ function debug_agent_attach(arg: AgentAttachArg, ctx: AioContext): { tid: number
     pauseIfAsked(a);
   });
   onNodeOpen(() => {
+    if (a.watches.size > 0) refreshWatches(a);
+  });
+  // A watch on the device (`watch hd0.dev.inflight` before `run`) arms when the guest starts it.
+  onDataPlaneStart(() => {
     if (a.watches.size > 0) refreshWatches(a);
   });
   // `bt`/`frame` at a stop in this thread show live arguments as the console prints values.

@@ -30,6 +30,13 @@ function batch(cmds: string[]): { out: string; err: string; code: number | null 
 }
 
 describe('vtrace debug with an iothread (dataplane)', () => {
+  test('a watch on the device before run arms when the guest starts the dataplane, with no console command in between', { timeout: 150_000 }, () => {
+    const r = batch(['watch hd0.dev.inflight', 'run', 'bt 1']);
+    expect(r.err).toBe('');
+    expect(r.out).toContain('Hardware watchpoint 1: hd0.dev.inflight (pending: No symbol "hd0" in current context.)\n');
+    expect(r.out).toMatch(/"iothread-io0"\]\nHardware watchpoint 1: hd0\.dev\.inflight\n\nOld value = 0\nNew value = 1\n#0  submit_requests \(s=0x10000001 <virtio-blk-device hd0>, /);
+  });
+
   test('watch hd0.file.fd before run fires in the iothread; print, bt, info block/threads/watchpoints see its drive', { timeout: 150_000 }, () => {
     const r = batch([
       'print hd0.file.fd',

@@ -161,6 +161,18 @@ function virtio_blk_dp_create(arg: DpCreateArg, ctx: AioContext): DpCreateResult
   return { ok: true, warnings, length: blk_getlength(blk), readOnly: blk_is_read_only(blk), wce: blk.enable_write_cache, geometry, vdev: ptr('vdev', s) };
 }
 
+const startListeners = new Set<() => void>();
+
+/**
+ * Call `f` after each dataplane start in this iothread (the debug agent arms the watchpoints on the
+ * device that were pending: the device becomes reachable when the guest starts it). Returns the
+ * function that removes it.
+ */
+export function onDataPlaneStart(f: () => void): () => void {
+  startListeners.add(f);
+  return () => startListeners.delete(f);
+}
+
 function virtio_blk_dp_start(arg: DpStartArg): boolean {
   const d = side(arg.id);
   const s = d.s;
@@ -180,6 +192,7 @@ function virtio_blk_dp_start(arg: DpStartArg): boolean {
     aio_set_event_notifier(d.ctx, vq.host_notifier, virtio_queue_host_notifier_read);
   }
   d.started = true;
+  for (const f of startListeners) f();
   // Pick up requests queued before the switch (virtio_blk_data_plane_start).
   for (const q of arg.queues) virtio_queue_kick_pending(s.vq[q.index]);
   return true;
