@@ -95,9 +95,11 @@ export class PluginRelay {
   /**
    * Load the relay into every pool worker and iothread started from now on, before any plugin
    * subscribes (the plugin host calls this once plugins are installed, before the machine exists):
-   * a subscription made later reaches a running iothread through RELAY_LINK_FN. (Loading the module
-   * into a running iothread instead, with 'iothread_require', could leave its dataplane start
-   * unanswered under load.) A relay with no names costs nothing: no ring, no observer.
+   * a subscription made later reaches a running iothread through RELAY_LINK_FN, with no module to
+   * load into it then. (Loading it into a running iothread with 'iothread_require' once left the
+   * dataplane start unanswered under load: the iothread ran two calls picked up together in reverse
+   * order, so the link came before the module that registers it; aio-remote.ts now keeps the
+   * order.) A relay with no names costs nothing: no ring, no observer.
    */
   prepare(): void {
     if (this.bc !== null) return;

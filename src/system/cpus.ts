@@ -16,6 +16,8 @@
  * Atomics.load when nothing was marked), so a guest that reads code from disk into a page it ran
  * before executes the new bytes. The interrupt announcing the completion is raised by the main
  * loop (hooks.poll) after a round, so the guest's handler runs in a later round, after the check.
+ * A guest that polls the used ring instead sees the completion within the round: the FENCE.I it
+ * must execute before running the new code takes the marks too (target/riscv/code-cache.ts).
  *
  * Contract: everything here runs on the emulator thread. `RunTarget` is implemented by the
  * machine; `RunHooks` by whoever owns the thread (the worker entry, or a test).

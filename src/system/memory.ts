@@ -49,10 +49,11 @@ export interface MmioAccess {
  *   [1 + i]  bits of pages 32i .. 32i+31 (page = 4 KiB of RAM offset), set with Atomics.or
  * Marker (iothread): set the bits, then bump the generation — before the used ring entry or the
  * guest notification that tells the guest the data is there (virtqueue_fill marks before it
- * writes the used element). Consumer (emulator thread, before every vCPU round, cpus.ts): one
- * Atomics.load of the generation when nothing changed; otherwise each non-zero word is taken
- * with Atomics.exchange(word, 0) and its pages invalidated. A mark made while the consumer scans
- * bumps the generation after its bits are set, so the next round sees it.
+ * writes the used element). Consumer (emulator thread, before every vCPU round, cpus.ts, and at
+ * every FENCE.I, target/riscv/code-cache.ts): one Atomics.load of the generation when nothing
+ * changed; otherwise each non-zero word is taken with Atomics.exchange(word, 0) and its pages
+ * invalidated. A mark made while the consumer scans bumps the generation after its bits are set,
+ * so the next take (round or FENCE.I) sees it.
  */
 export class CodeDirtyMap {
   readonly words: Int32Array;

@@ -13,8 +13,12 @@
  *   VirtQueue's host_notifier, to watch in the iothread), shareBH/openSharedBH (to signal
  *   completion back), shareAioContext/openRemoteAioContext (to send named work back).
  * Delivery: the call is posted on the context's MessagePort, then the context's inbox notifier is
- * set (waking it from aio_poll); the context moves pending calls into BHs when it polls BHs, so
- * each runs as a oneshot BH named after the function, in the order sent. fn(arg, ctx) runs on the
+ * set (waking it from aio_poll); the context drains the port into a FIFO when it computes its
+ * timeout or polls BHs, and runs each call as a oneshot BH named after the function, in the order
+ * sent: only the oldest call not yet run has a BH scheduled, and its BH schedules the next one
+ * before calling the function (aio_bh_poll runs the BHs of one slice newest first, as QEMU does, so
+ * one BH per call drained in the same poll would run them in reverse: a call that needs a function
+ * a preceding 'iothread_require' registers would find it missing). fn(arg, ctx) runs on the
  * context's thread; an unknown name throws there (an iothread then stops and reports it).
  *
  * Contract: shareAioContext on the context's thread, once per sending thread (a MessagePort has one
@@ -56,13 +60,36 @@ export interface AioContextShare {
   readonly port: MessagePort;
 }
 
-/** The oneshot BH that runs one remote call (its name in traces is the function's). */
-function aio_remote_call(opaque: { ctx: AioContext; call: RemoteCall }): void {
-  const fn = registry.get(opaque.call.fn);
+/** The calls one sending thread posted that have not started yet, oldest first (context thread). */
+interface RemoteCallQueue {
+  readonly ctx: AioContext;
+  readonly calls: RemoteCall[];
+  /** A BH for the oldest call is scheduled and has not run yet (then that call left `calls`). */
+  scheduled: boolean;
+}
+
+/** Schedule the oldest waiting call of `q` as a oneshot BH named after its function. */
+function aio_remote_schedule_next(q: RemoteCallQueue): void {
+  const call = q.calls.shift();
+  if (call === undefined) return;
+  q.scheduled = true;
+  aio_bh_schedule_oneshot(q.ctx, aio_remote_call, { q, call }, call.fn);
+}
+
+/**
+ * The oneshot BH that runs one remote call (its name in traces is the function's). The next call
+ * is scheduled first, so a function that polls its context (a drain) lets later calls run inside,
+ * as their BHs would have before; they still start in the order sent.
+ */
+function aio_remote_call(opaque: { q: RemoteCallQueue; call: RemoteCall }): void {
+  const { q, call } = opaque;
+  q.scheduled = false;
+  aio_remote_schedule_next(q);
+  const fn = registry.get(call.fn);
   if (fn === undefined) {
-    throw new Error(`context '${opaque.ctx.name}': no function registered as '${opaque.call.fn}' (registerAioFunction; registered: ${[...registry.keys()].join(', ') || 'none'})`);
+    throw new Error(`context '${q.ctx.name}': no function registered as '${call.fn}' (registerAioFunction; registered: ${[...registry.keys()].join(', ') || 'none'})`);
   }
-  fn(opaque.call.arg, opaque.ctx);
+  fn(call.arg, q.ctx);
 }
 
 /**
@@ -75,13 +102,12 @@ export function shareAioContext(ctx: AioContext): { desc: AioContextShare; trans
   const ch = new MessageChannel();
   const port = ch.port1;
   port.unref();
+  const q: RemoteCallQueue = { ctx, calls: [], scheduled: false };
   ctx.remote_bh_sources.push({
     notifier: inbox,
-    harvest(c: AioContext) {
-      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-        const call = m.message as RemoteCall;
-        aio_bh_schedule_oneshot(c, aio_remote_call, { ctx: c, call }, call.fn);
-      }
+    harvest() {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) q.calls.push(m.message as RemoteCall);
+      if (!q.scheduled) aio_remote_schedule_next(q);
     },
   });
   const desc: AioContextShare = { kind: 'aio-context', name: ctx.name, id: ctx.id, inbox: shareEventNotifier(inbox), port: ch.port2 };

@@ -1,10 +1,25 @@
 /**
  * CodeDirtyMap (src/system/memory.ts): pages of guest RAM written by DMA on another thread (an
- * iothread) marked there and taken by the CPUs' thread before its next vCPU round.
+ * iothread) marked there and taken by the CPUs' thread before its next vCPU round or at a FENCE.I.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DATAPLANE_IOTHREAD_MODULE, dataPlaneBlockOps, virtio_blk_data_plane_create } from '../../src/hw/block/dataplane/virtio-blk';
+import { VirtIOBlock } from '../../src/hw/block/virtio-blk';
+import { VIRTIO_BLK_T_IN } from '../../src/hw/block/virtio-blk-config';
+import { VIRTIO_MMIO_QUEUE_NOTIFY } from '../../src/hw/virtio/virtio-mmio';
+import { runRoundRobin } from '../../src/system/cpus';
 import { CodeDirtyMap, GuestRam } from '../../src/system/memory';
+import { RiscvCpu } from '../../src/target/riscv/cpu';
+import { getJitThresholds, setJitThreshold } from '../../src/target/riscv/jit';
+import { iothread_create, iothread_destroy, type IOThread } from '../../src/util/iothread';
+import { blkHeader, blkStart } from '../hw/block/blk-driver';
+import { MMIO_BASE, RAM_BASE, VirtioMmioTestDriver } from '../hw/virtio/qtest-virtio';
+import { assemble, haveBinutils } from '../target/riscv/helpers/asm';
+import { requireFreshDist } from '../util/util-test-helpers';
 
 const BASE = 0x8000_0000;
 
@@ -111,5 +126,161 @@ describe('CodeDirtyMap', () => {
     expect(own.codeDirty.generation).toBe(pages * rounds);
     expect(own.codeDirty.pending()).toBe(false);
     expect([...own.codeDirty.words.subarray(1)].every((w) => w === 0)).toBe(true);
+  });
+});
+
+/**
+ * A guest that reads code from a dataplane disk (`iothread=`) into a page it ran before, polls the
+ * used ring (no interrupt), executes FENCE.I and calls the code must run the new code within the
+ * same vCPU round: the run loop's take before each round comes too late for it, so FENCE.I takes
+ * the marks (target/riscv/code-cache.ts fenceI). The page also holds a data word the guest stores
+ * to, so the FENCE.I content-hash net (checkFence) cannot help: a page a CPU store touched since its
+ * last check has no valid hash.
+ */
+describe.skipIf(!haveBinutils())('FENCE.I after a dataplane read the guest polled for', () => {
+  let io: IOThread;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-code-dirty-'));
+  const thresholds = getJitThresholds();
+  beforeAll(() => {
+    requireFreshDist();
+    io = iothread_create('io-fencei', { modules: [DATAPLANE_IOTHREAD_MODULE] });
+    setJitThreshold(50_000, 1000); // the defaults, whatever the environment says: the loop compiles
+  });
+  afterAll(() => {
+    setJitThreshold(...thresholds);
+    iothread_destroy(io);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const A0 = 10;
+  const T0 = 5;
+  const addi = (rd: number, rs1: number, imm: number) => (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13) >>> 0;
+  /** a0 = 2000 * step in a loop ending in its back jump (the shape the JIT compiles once hot); ret. */
+  const loopWords = (step: number) => [addi(A0, 0, 0), addi(T0, 0, 2000), addi(A0, A0, step), addi(T0, T0, -1), 0x00028463 /* beqz t0, .+8 */, 0xff5ff06f /* j .-12 */, 0x00008067 /* ret */];
+  const ROUNDS = 3;
+  const SPIN = 50_000_000;
+
+  // params: avail, used, queue size, QueueNotify address, round count, then one head per round.
+  // results: per round, what the code returned before the read (hot, compiled) and after FENCE.I.
+  const PROGRAM = `
+  .section .text.start, "ax"
+  .globl _start
+_start:
+  la s0, params
+  la s1, results
+  li s2, 0
+  ld s3, 32(s0)
+round:
+  call code                # (a) decoded
+  la t0, counter
+  sd s2, 0(t0)             # (b) a store to the page: decoded code dropped, its content hash too
+  li s4, 4
+1: call code               # (c) decoded again and hot: its loop is compiled
+  addi s4, s4, -1
+  bnez s4, 1b
+  slli t0, s2, 4
+  add t0, t0, s1
+  sd a0, 0(t0)             # results[i].before
+  ld t0, 0(s0)             # (d) publish heads[i] in the avail ring, kick
+  ld t1, 16(s0)
+  lhu t2, 2(t0)
+  remu t3, t2, t1
+  slli t3, t3, 1
+  add t3, t3, t0
+  slli t4, s2, 3
+  add t4, t4, s0
+  ld t4, 40(t4)
+  sh t4, 4(t3)
+  fence w, w
+  addi t2, t2, 1
+  sh t2, 2(t0)
+  fence iorw, iorw
+  ld t5, 24(s0)
+  sw zero, 0(t5)
+  ld t0, 8(s0)             # poll the used idx until it is i + 1
+  addi t2, s2, 1
+  li t6, ${SPIN}
+2: lhu t3, 2(t0)
+  beq t3, t2, 3f
+  addi t6, t6, -1
+  bnez t6, 2b
+  li a0, -1
+  j 4f
+3: fence r, r
+  fence.i                  # (e) what the device wrote is code now
+  call code
+4: slli t0, s2, 4
+  add t0, t0, s1
+  sd a0, 8(t0)             # results[i].after
+  addi s2, s2, 1
+  blt s2, s3, round
+  wfi
+  j .
+  .balign 4096
+code:
+  .word ${loopWords(1).join(', ')}
+  .balign 2048
+counter:
+  .dword 0
+  .data
+params:
+  .space ${40 + 8 * ROUNDS}
+results:
+  .space ${16 * ROUNDS}
+`;
+
+  test('the code read into a page that ran compiled code before runs after FENCE.I, in the same round', () => {
+    // Sector i holds the loop with step i + 2.
+    const file = path.join(dir, 'code.img');
+    const img = Buffer.alloc(1 << 20);
+    for (let i = 0; i < ROUNDS; i++) loopWords(i + 2).forEach((w, k) => img.writeUInt32LE(w, 512 * i + 4 * k));
+    fs.writeFileSync(file, img);
+    const d = new VirtioMmioTestDriver({
+      legacy: false,
+      device: (ram: GuestRam) => {
+        const h = virtio_blk_data_plane_create(io, { file, format: 'raw', id: 'fencei', readOnly: false }, { id: 'fencei' }, ram, () => {});
+        const s = new VirtIOBlock({ id: 'fencei', blk: h, ops: dataPlaneBlockOps, ram, geometry: h.geometry });
+        s.dataplane = h.dp;
+        h.dp.s = s;
+        return s;
+      },
+    });
+    const [q] = blkStart(d);
+    const prog = assemble(PROGRAM);
+    const base = d.alloc(prog.bin.length, 4096);
+    d.put(base, prog.bin);
+    const sym = (name: string) => base + Number(prog.symbols.get(name)! - 0x8000_0000n);
+    const code = sym('code');
+    const params = sym('params') - RAM_BASE;
+    const v = d.ram.view;
+    [q.avail, q.used, q.num, MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY, ROUNDS].forEach((x, k) => v.setBigUint64(params + 8 * k, BigInt(x), true));
+    for (let i = 0; i < ROUNDS; i++) {
+      const status = d.alloc(1);
+      const head = d.addChain(q, [{ addr: blkHeader(d, VIRTIO_BLK_T_IN, i), len: 16 }, { addr: code, len: 512, write: true }, { addr: status, len: 1, write: true }], { publish: false });
+      v.setBigUint64(params + 40 + 8 * i, BigInt(head), true);
+    }
+
+    const cpu = new RiscvCpu({ hartId: 0, as: d.as, getTime: () => 0 });
+    const page = () => cpu.codeCache.pages[(code - RAM_BASE) >>> 12];
+    // As the board does; and which takes found compiled code in the page.
+    const compiledAtTake: boolean[] = [];
+    d.ram.codeInvalidator = (paddr, len) => {
+      if (paddr <= code && code < paddr + len) compiledAtTake.push((page()?.heads.length ?? 0) > 0);
+      cpu.invalidateCode(paddr, len);
+    };
+    cpu.reset(BigInt(base));
+    // One round of the run loop: it takes the marks only before the guest starts.
+    const exit = runRoundRobin(
+      { harts: [cpu], as: d.as, updateTimers() {}, msUntilNextDeadline: () => 0 },
+      { poll() {}, idle() {}, shouldExit: () => ({ kind: 'quit' }) },
+      { slice: 1_000_000_000 },
+    );
+    expect(exit.kind).toBe('quit');
+    expect(cpu.wfiWaiting).toBe(true);
+    const results = Array.from({ length: ROUNDS }, (_, i) => [0, 8].map((o) => v.getBigInt64(sym('results') - RAM_BASE + 16 * i + o, true)));
+    // Before each read the old code ran (step 1, then the previous read's); after FENCE.I the new one.
+    expect(results).toEqual(Array.from({ length: ROUNDS }, (_, i) => [2000n * BigInt(i + 1), 2000n * BigInt(i + 2)]));
+    // Each FENCE.I dropped the page's compiled loop.
+    expect(compiledAtTake).toEqual(Array.from({ length: ROUNDS }, () => true));
   });
 });

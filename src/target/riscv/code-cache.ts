@@ -16,16 +16,22 @@
  *    running code from it, e.g. init text, is reused as data and written all the time.)
  *  - DMA and loaders writing RAM behind the CPU's back (virtio, worker threads, debuggers) must call
  *    `RiscvCpu.invalidateCode(paddr, len)` (which lands here) before the guest executes the bytes.
+ *  - DMA by other threads (an iothread's virtio-blk dataplane) cannot call invalidateCode: it marks
+ *    the pages in the RAM's CodeDirtyMap (system/memory.ts), which the run loop takes before each
+ *    vCPU round (system/cpus.ts) and FENCE.I takes at once (`fenceI`), so a guest that polls the
+ *    used ring and executes FENCE.I before running what a device read runs the new bytes.
  *  - FENCE.I therefore needs no flush. As a safety net for DMA writers that forgot to call
  *    invalidateCode, each page entered after a FENCE.I has its content hash compared with the one
  *    taken when it was decoded (checkFence), and is forgotten if it changed. (Dropping everything
  *    on FENCE.I instead cost more than all other decode work: Linux executes it about a thousand
- *    times while booting.) `flushAll` stays for callers that cannot say what changed.
+ *    times while booting.) The net has holes: a page a CPU store touched since its last check has
+ *    no valid hash, so only the CodeDirtyMap covers DMA there. `flushAll` stays for callers that
+ *    cannot say what changed.
  * Instructions that straddle a page boundary are never cached (their second half's mapping can
  * change independently); instruction fetches from MMIO (ROM) are not cached either.
  */
 
-import type { AddressSpace } from '../../system/memory';
+import type { AddressSpace, GuestRam } from '../../system/memory';
 
 export const PAGE_SLOTS = 2048;
 
@@ -258,8 +264,18 @@ export class CodeCache {
   /** RAM as int32 words, for the FENCE.I content check (set by the first hart). */
   ram: Int32Array | null = null;
 
-  /** FENCE.I: pages entered from now on get their content checked once (checkFence). */
+  /** The RAM behind this cache, whose CodeDirtyMap other threads' DMA marks (set by codeCacheFor). */
+  dmaRam: GuestRam | null = null;
+
+  /**
+   * FENCE.I (the instruction, or SBI's remote fence.i): first drop the decoded code of pages other
+   * threads' DMA marked (GuestRam.takeRemoteInvalidations, through the RAM's codeInvalidator;
+   * one Atomics.load when none did), then pages entered from now on get their content checked
+   * once (checkFence). CPUs' thread only, as every CodeCache method.
+   */
   fenceI(): void {
+    const r = this.dmaRam;
+    if (r !== null && r.codeDirty.pending()) r.takeRemoteInvalidations();
     this.fenceGen++;
   }
 
@@ -298,6 +314,7 @@ export function codeCacheFor(as: AddressSpace): CodeCache {
   if (c === undefined) {
     c = new CodeCache(as.ram.size);
     c.ram = as.ram.i32;
+    c.dmaRam = as.ram;
     caches.set(as, c);
   }
   return c;

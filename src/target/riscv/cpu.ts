@@ -295,8 +295,9 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
 
   /**
    * FENCE.I on behalf of someone else (SBI remote fence.i). Same effect as the instruction: the
-   * decode cache is coherent with CPU stores already; pages are re-checked against their content
-   * (code-cache.ts checkFence). To drop decoded code for bytes written by DMA, use invalidateCode.
+   * decode cache is coherent with CPU stores already; pages other threads' DMA marked are dropped
+   * and pages are re-checked against their content (code-cache.ts fenceI, checkFence). To drop
+   * decoded code for bytes written by DMA on this thread, use invalidateCode.
    */
   flushIcache(): void {
     this.codeCache.fenceI();

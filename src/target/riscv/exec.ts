@@ -857,8 +857,8 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         pcOff += 4 - ((w >>> 28) & 2);
         break;
       case Op.FENCE_I:
-        // Zifencei: the decode cache is coherent with every store already (code-cache.ts); only
-        // the safety net for unannounced DMA runs: pages get their content checked on entry.
+        // Zifencei: the decode cache is coherent with every store already (code-cache.ts); what
+        // other threads' DMA marked is dropped now, and pages get their content checked on entry.
         cpu.codeCache.fenceI();
         cpu.events |= Ev.CTX;
         pcOff += 4;
