@@ -14,9 +14,10 @@
  *
  * Contract: main thread; one InspectorRoute per process (connected lazily, on first use). Nothing
  * here runs while no front end asks (the frame commands): the workers' inspector agents stay idle.
- * Requests reject with an Error when the protocol answers an error or the worker is gone.
+ * Requests reject with an Error when the protocol answers an error or the worker is gone; connect()
+ * rejects when this Node has no inspector.
  */
-import { Session } from 'node:inspector';
+import type { Session } from 'node:inspector';
 
 /** A worker as the inspector knows it. */
 export interface WorkerTarget {
@@ -50,7 +51,10 @@ export class InspectorRoute {
   /** Connect and attach to every worker that exists now (and those started later). */
   async connect(): Promise<void> {
     if (this.session !== null) return;
-    const s = new Session();
+    // Loaded here: a Node built without the inspector fails this call (no live arguments), not
+    // the console that imports this module.
+    const { Session: InspectorSession } = require('node:inspector') as typeof import('node:inspector');
+    const s = new InspectorSession();
     s.connect();
     this.session = s;
     this.connecting = true;
