@@ -8,6 +8,11 @@ import type { RunExit } from './cpus';
 import type { DebugChannelEnd } from './debug-channel';
 
 /** workerData of the emulator thread. */
+/** workerData of an emulator thread started before its machine is known (emulator.ts prestartEmulator). */
+export interface EmulatorPrestart {
+  prestart: true;
+}
+
 export interface EmulatorThreadData {
   options: MachineOptions;
   /** The guest console's input: a ByteRing the front end produces into. */

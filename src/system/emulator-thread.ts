@@ -7,7 +7,8 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import { warmUpCpu } from '../target/riscv/cpu';
 import { ByteRing } from '../util/byte-ring';
 import { setThreadName } from '../host/thread-id';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
@@ -31,8 +32,7 @@ function post(ev: EmulatorEvent): void {
   parentPort!.postMessage(ev);
 }
 
-function main(): void {
-  const data = workerData as EmulatorThreadData;
+function main(data: EmulatorThreadData): void {
   const input = new ByteRing(data.serialInput);
   let out: number[] = [];
   let shutdown: RunExit | undefined;
@@ -196,4 +196,10 @@ function main(): void {
   });
 }
 
-main();
+// Started with its data (EmulatorThread), or prestarted (prestartEmulator, emulator.ts): then the
+// modules above are loaded and the interpreter warmed up while the main thread still parses the
+// command line, and the data comes in the first message.
+if ((workerData as EmulatorPrestart | null)?.prestart === true) {
+  warmUpCpu();
+  parentPort!.once('message', (m: { type: 'start'; data: EmulatorThreadData }) => main(m.data));
+} else main(workerData as EmulatorThreadData);

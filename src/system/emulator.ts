@@ -8,7 +8,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { MachineOptions } from '../cli/qemu-options';
 import { ByteRing } from '../util/byte-ring';
-import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { createDebugChannel, type DebugClient } from './debug-channel';
 
 export interface EmulatorCallbacks {
@@ -24,6 +24,39 @@ export interface EmulatorResult {
   seconds: number;
 }
 
+const SCRIPT = path.join(__dirname, 'emulator-thread.js');
+const WORKER_OPTIONS = {
+  // The guest console must not be line-buffered by Node's worker stdio.
+  stdout: false,
+  stderr: false,
+  name: 'emulator',
+};
+
+let prestarted: Worker | null = null;
+
+/**
+ * Start the emulator thread before the machine is known (bin/vtrace, first thing for `run`): it
+ * loads its modules and warms up the interpreter (together ~130 ms) while this thread loads and
+ * parses the command line; the next EmulatorThread takes it over. Unused (a bad command line,
+ * --help) it keeps nothing alive: it is unref'd, and the process exits without it.
+ * Caveat: a worker sees the environment data (worker_threads.setEnvironmentData) of its creation
+ * time; a front end that sets some for the emulator thread (`vtrace debug`: DEBUG_CONSOLE_KEY)
+ * must not prestart.
+ */
+export function prestartEmulator(): void {
+  if (prestarted !== null) return;
+  const w = new Worker(SCRIPT, { ...WORKER_OPTIONS, workerData: { prestart: true } satisfies EmulatorPrestart });
+  w.unref();
+  // One that failed or ended before it was taken over is not used: EmulatorThread starts a new
+  // one, which reports the failure.
+  const gone = () => {
+    if (prestarted === w) prestarted = null;
+  };
+  w.on('error', gone);
+  w.on('exit', gone);
+  prestarted = w;
+}
+
 export class EmulatorThread {
   private readonly worker: Worker;
   private readonly input = new ByteRing(64 * 1024);
@@ -37,14 +70,14 @@ export class EmulatorThread {
     const channel = createDebugChannel();
     this.debug = channel.client;
     const data: EmulatorThreadData = { options, serialInput: this.input.sab, control: this.control.port2, debug: channel.end };
-    this.worker = new Worker(path.join(__dirname, 'emulator-thread.js'), {
-      workerData: data,
-      transferList: [this.control.port2, channel.end.port],
-      // The guest console must not be line-buffered by Node's worker stdio.
-      stdout: false,
-      stderr: false,
-      name: 'emulator',
-    });
+    const transferList = [this.control.port2, channel.end.port];
+    const early = prestarted;
+    prestarted = null;
+    if (early !== null) {
+      early.ref();
+      early.postMessage({ type: 'start', data }, transferList);
+      this.worker = early;
+    } else this.worker = new Worker(SCRIPT, { ...WORKER_OPTIONS, workerData: data, transferList });
     this.done = new Promise((resolve) => {
       let result: EmulatorResult | undefined;
       this.worker.on('message', (m: EmulatorEvent) => {

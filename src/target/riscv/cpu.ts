@@ -195,7 +195,7 @@ export class RiscvCpu implements RiscvHart, FpState, CodeCacheClient {
 
   constructor(opts: RiscvCpuOptions) {
     // Once per process: give the interpreter loop type feedback for every op (warmup.ts).
-    if (opts.warmup !== false) warmUpInterpreter((as) => new RiscvCpu({ hartId: 0, as, getTime: () => 0, warmup: false }));
+    if (opts.warmup !== false) warmUpCpu();
     this.hartId = opts.hartId;
     this.as = opts.as;
     this.getTime = opts.getTime;
@@ -588,4 +588,9 @@ function checkReg(i: number): void {
 /** A 64-bit address as the signed double the interpreter compares pcs/addresses with. */
 function signedKey(v: bigint): number {
   return Number(BigInt.asIntN(64, v));
+}
+
+/** Give the interpreter loop type feedback for every op, once per thread (warmup.ts). */
+export function warmUpCpu(): void {
+  warmUpInterpreter((as) => new RiscvCpu({ hartId: 0, as, getTime: () => 0, warmup: false }));
 }
