@@ -13,6 +13,8 @@ import { addTraceSink, type TraceEvent } from '../../src/trace/tracepoint';
 import { applyTraceSpecs, disableAllTracepoints } from '../../src/trace/control';
 import { cpuTraceHooks, trapName } from '../../src/trace/cpu-hooks';
 import { installCpuHooks } from '../../src/trace/attach-machine';
+import { warmUpInterpreter } from '../../src/target/riscv/warmup';
+import { RiscvCpu } from '../../src/target/riscv/cpu';
 
 afterEach(() => {
   disableAllTracepoints();
@@ -42,6 +44,23 @@ describe('riscv_trap', () => {
     expect(cpuTraceHooks.riscv_trap).toBeNull();
   });
 
+  test('the interpreter warm-up (the first hart of the process) reports none of its traps, and leaves the hook as it was', () => {
+    applyTraceSpecs([{ pattern: 'riscv_trap', enable: true }]);
+    installCpuHooks();
+    const installed = cpuTraceHooks.riscv_trap;
+    const events: TraceEvent[] = [];
+    const remove = addTraceSink((ev) => events.push(ev));
+    try {
+      const r = warmUpInterpreter((as) => new RiscvCpu({ hartId: 0, as, getTime: () => 0, warmup: false }));
+      expect(r.ok).toBe(true);
+      expect(r.instructions).toBeGreaterThan(0);
+    } finally {
+      remove();
+    }
+    expect(events).toEqual([]);
+    expect(cpuTraceHooks.riscv_trap).toBe(installed);
+  });
+
   test('trap names follow QEMU\'s riscv_cpu_get_trap_name', () => {
     expect(trapName(8, false)).toBe('user_ecall');
     expect(trapName(9, false)).toBe('supervisor_ecall');
@@ -62,6 +81,9 @@ describe('riscv_trap', () => {
       // The default guest calls the SBI (ecalls from S) and takes the virtio-blk interrupt.
       expect(lines.some((l) => /desc=supervisor_ecall/.test(l))).toBe(true);
       expect(lines.some((l) => /async:1, .*desc=s_external/.test(l))).toBe(true);
+      // The interpreter's warm-up program takes instruction access faults; the guest never does,
+      // and the warm-up's traps are not reported as the guest's.
+      expect(lines.some((l) => /desc=fault_fetch/.test(l))).toBe(false);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -17,6 +17,7 @@ import { helper_amo, helper_lr, helper_sc } from './atomics';
 import { helper_csrrw } from './csr';
 import { helper_mret, helper_sret, helper_tlb_flush, helper_wfi, raise_exception } from './trap';
 import { Op } from './ops';
+import { cpuTraceHooks } from './trace-hooks';
 import { executeOpFp } from './fpu';
 
 /** Results of exec_system. */
@@ -64,7 +65,10 @@ export function exec_system(cpu: RiscvCpu, w: number, imm: number): Sys {
     case Op.ECALL: {
       const h = cpu.ecallHandler;
       if (cpu.priv === Priv.S && h !== null && h(cpu)) {
-        // The built-in SBI completed the call; it may have changed any state.
+        // The built-in SBI completed the call; it may have changed any state. The call is a trap
+        // into the firmware, as on QEMU with OpenSBI: riscv_trap reports it (pc: the ecall).
+        const th = cpuTraceHooks.riscv_trap;
+        if (th !== null) th(cpu, Excp.U_ECALL + Priv.S, false, 0, 0);
         cpu.events |= Ev.IRQ | Ev.CTX;
         if (cpu.halted) {
           cpu.stopReason = STOP_WFI;

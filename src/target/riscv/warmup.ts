@@ -14,6 +14,7 @@
  * it reached its end as designed (checked by the unit tests).
  */
 
+import { cpuTraceHooks } from './trace-hooks';
 import { AddressSpace, GuestRam } from '../../system/memory';
 import type { RiscvCpu } from './cpu';
 import { getJitThresholds, getJitTier2Calls, setJitThreshold } from './jit';
@@ -294,21 +295,28 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
   // interpreted.
   const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
   if (saved[0] !== 0) setJitThreshold(3, 3, 60);
-  for (let round = 0; round < WARMUP_ROUNDS; round++) {
-    cpu.reset(BigInt(RAM_BASE));
-    if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
-    // Some rounds run in short slices, so the loop also leaves by its budget (as every slice of a
-    // real guest does); without that feedback its first budget exit deoptimized it.
-    let r = round % 4 === 2 ? cpu.run(7) : cpu.run(100000);
-    for (let k = 0; round % 4 === 2 && k < 100000 && r.kind === 'budget'; k++) r = cpu.run(97);
-    for (let k = 0; k < 4 && r.kind !== 'wfi'; k++) {
-      cpu.removeBreakpoint(BigInt(RAM_BASE));
-      r = cpu.run(100000);
+  // The warm-up's traps are not the guest's: riscv_trap (on when tracing started first) skips them.
+  const trapHook = cpuTraceHooks.riscv_trap;
+  cpuTraceHooks.riscv_trap = null;
+  try {
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      cpu.reset(BigInt(RAM_BASE));
+      if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
+      // Some rounds run in short slices, so the loop also leaves by its budget (as every slice of a
+      // real guest does); without that feedback its first budget exit deoptimized it.
+      let r = round % 4 === 2 ? cpu.run(7) : cpu.run(100000);
+      for (let k = 0; round % 4 === 2 && k < 100000 && r.kind === 'budget'; k++) r = cpu.run(97);
+      for (let k = 0; k < 4 && r.kind !== 'wfi'; k++) {
+        cpu.removeBreakpoint(BigInt(RAM_BASE));
+        r = cpu.run(100000);
+      }
+      res.instructions += cpu.instret;
+      if (r.kind !== 'wfi' || cpu.getGpr(T6) !== 1n) res.ok = false;
     }
-    res.instructions += cpu.instret;
-    if (r.kind !== 'wfi' || cpu.getGpr(T6) !== 1n) res.ok = false;
+  } finally {
+    setJitThreshold(...saved);
+    cpuTraceHooks.riscv_trap = trapHook;
   }
-  setJitThreshold(...saved);
   res.ms = performance.now() - t0;
   return res;
 }
