@@ -15,6 +15,7 @@ import { TraceBreakpoint, findTracepoint } from './trace-break';
 import { Watchpoint, WatchError, type WatchMode } from './watch';
 import { ExprError } from './expr';
 import { RemoteWatchpoint, remoteOwner } from './remote-state';
+import { remoteHandle } from './iothread-agent-proxy';
 import { tokenize } from './path-syntax';
 
 /** `EXPR if COND` → [EXPR, COND] (the last ` if ` outside a string). */
@@ -63,9 +64,13 @@ function remoteWatch(c: DebugConsole, mode: WatchMode, expr: string, cond: strin
   } catch {
     return undefined;
   }
-  const io = remoteOwner(c.options, first);
+  // A convenience variable holding an iothread's object (`$vdev` at a stop there): the agent
+  // watches the same path from its handle (`$:7.inflight`).
+  const held = first.startsWith('$') ? remoteHandle(c.tree.env.vars.get(first)) : undefined;
+  const io = held !== undefined ? held.agent.id : remoteOwner(c.options, first);
   if (io === undefined) return undefined;
-  const w = new RemoteWatchpoint(mode, expr, io, () => c.syncRemoteWatches(), `No symbol "${first}" in current context.`);
+  const agentExpr = held !== undefined ? `$:${held.handle}${expr.trim().slice(first.length)}` : expr;
+  const w = new RemoteWatchpoint(mode, expr, io, () => c.syncRemoteWatches(), `No symbol "${first}" in current context.`, agentExpr);
   c.points.add(w);
   if (cond !== null) setCond(c, w, cond);
   if (w.state.error !== null) {

@@ -175,7 +175,8 @@ export class DebugConsole implements Stopper {
     const c = this.points.check(p, () => undefined, { condDone: true });
     if (!c.stop) return;
     const vars = hit.vars === undefined ? undefined : new Map<string, unknown>(hit.vars);
-    this.stop({ header: hit.header, frames: hit.frames, point: p, vars, thread: { name: hit.thread, tid: hit.tid }, remote: true });
+    const header = p instanceof RemoteWatchpoint ? p.header(hit.header) : hit.header;
+    this.stop({ header, frames: hit.frames, point: p, vars, thread: { name: hit.thread, tid: hit.tid }, remote: true });
   }
 
   // ---- output -----------------------------------------------------------------------------------

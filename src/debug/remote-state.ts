@@ -137,6 +137,8 @@ export class RemoteWatchpoint extends Point {
     readonly iothread: string,
     private readonly sync: () => void,
     notYet: string,
+    /** The path the agent watches, when not `expr` (`$:7.inflight` for `$vdev.inflight`). */
+    private readonly agentExpr = expr,
   ) {
     super();
     this.type = TYPES[mode];
@@ -168,8 +170,13 @@ export class RemoteWatchpoint extends Point {
     if (this.enabled) this.sync();
   }
 
+  /** The agent's report of a hit, naming the watchpoint as the user wrote it. */
+  header(agentHeader: string): string {
+    return this.agentExpr === this.expr ? agentHeader : agentHeader.replace(this.agentExpr, this.expr);
+  }
+
   spec(): AgentWatchSpec {
-    return { num: this.num, mode: this.mode, expr: this.expr, cond: this.cond?.text ?? null };
+    return { num: this.num, mode: this.mode, expr: this.agentExpr, cond: this.cond?.text ?? null };
   }
 }
 

@@ -37,6 +37,14 @@ describe('vtrace debug with an iothread (dataplane)', () => {
     expect(r.out).toMatch(/"iothread-io0"\]\nHardware watchpoint 1: hd0\.dev\.inflight\n\nOld value = 0\nNew value = 1\n#0  submit_requests \(s=0x10000001 <virtio-blk-device hd0>, /);
   });
 
+  test('watch on a convenience variable holding an iothread object ($vdev at a stop there) is watched in the iothread', { timeout: 150_000 }, () => {
+    const r = batch(['break virtio_blk_handle_read', 'run', 'watch $vdev.inflight', 'delete 1', 'continue', 'info watchpoints']);
+    expect(r.err).toBe('');
+    expect(r.out).toContain('\nHardware watchpoint 2: $vdev.inflight\n');
+    expect(r.out).toMatch(/\nHardware watchpoint 2: \$vdev\.inflight\n\nOld value = 0\nNew value = 1\n#0  submit_requests \(s=0x10000001 <virtio-blk-device hd0>, /);
+    expect(r.out).toMatch(/2 +hw watchpoint +keep y +\$vdev\.inflight\n\tin iothread io0\n\tbreakpoint already hit 1 time\n/);
+  });
+
   test('watch hd0.file.fd before run fires in the iothread; print, bt, info block/threads/watchpoints see its drive', { timeout: 150_000 }, () => {
     const r = batch([
       'print hd0.file.fd',
