@@ -41,8 +41,17 @@ export interface StoppedThread {
 let route: InspectorRoute | null = null;
 const sources = new Map<string, string>();
 
+/** Reads in progress, one at a time (two front ends pausing one worker would resume it under each other). */
+let queue: Promise<unknown> = Promise.resolve();
+
 /** Read the live frames of the stopped thread; null if it cannot be read. */
-export async function readLiveFrames(thread: StoppedThread): Promise<LiveFrame[] | null> {
+export function readLiveFrames(thread: StoppedThread): Promise<LiveFrame[] | null> {
+  const next = queue.then(() => readOnce(thread));
+  queue = next;
+  return next;
+}
+
+async function readOnce(thread: StoppedThread): Promise<LiveFrame[] | null> {
   try {
     if (route === null) route = new InspectorRoute();
     await route.connect();
