@@ -118,6 +118,12 @@ export function shareAioContext(ctx: AioContext): { desc: AioContextShare; trans
 export class RemoteAioContext implements RemoteOneshotTarget {
   readonly remote = true as const;
   private closed = false;
+  /**
+   * Why the context's thread stopped on its own, or null while it runs (set by the thread's owner,
+   * iothread.ts; null for contexts whose thread nobody watches). aio_wait_bh_oneshot checks it so a
+   * call to a thread that died fails at once instead of at its timeout.
+   */
+  stopped: () => string | null = () => null;
   constructor(
     readonly name: string,
     readonly id: number,

@@ -88,7 +88,14 @@ export function registerAioWaitFunction<A, R>(name: string, fn: (arg: A, ctx: Ai
   });
 }
 
-/** Caller thread: run `name(arg)` in `ctx`'s thread and return its result (blocks). */
+/** How often a wait checks that the context's thread still runs. */
+const LIVENESS_MS = 200;
+
+/**
+ * Caller thread: run `name(arg)` in `ctx`'s thread and return its result (blocks). Throws
+ * AioWaitError when the function threw there, when the thread stopped (ctx.stopped()), or at
+ * `timeoutMs`.
+ */
 export function aio_wait_bh_oneshot<R>(ctx: RemoteAioContext, name: string, arg: unknown, timeoutMs = 30_000, transfer: readonly TransferListItem[] = []): R {
   const reply = new SharedArrayBuffer(REPLY_BYTES);
   const words = new Int32Array(reply, 0, 2);
@@ -97,8 +104,11 @@ export function aio_wait_bh_oneshot<R>(ctx: RemoteAioContext, name: string, arg:
   while (Atomics.load(words, 0) === PENDING) {
     const left = deadline - Date.now();
     if (left <= 0) throw new AioWaitError(`${name} in context '${ctx.name}' did not complete within ${timeoutMs} ms`);
+    // A thread that died does not answer: say why now rather than at the deadline.
+    const died = ctx.stopped();
+    if (died !== null) throw new AioWaitError(`${name} in context '${ctx.name}': the context's thread stopped: ${died}`);
     if (polls.length === 0) {
-      Atomics.wait(words, 0, PENDING, left);
+      Atomics.wait(words, 0, PENDING, Math.min(left, LIVENESS_MS));
       continue;
     }
     if (Atomics.wait(words, 0, PENDING, Math.min(left, POLL_MS)) === 'timed-out') {

@@ -125,6 +125,11 @@ export function iothread_create(id: string, opts: IOThreadOptions = {}): IOThrea
     throw new Error(`iothread_create(${id}): ${why}`);
   }
   t.ctx = openRemoteAioContext(m.ctx);
+  t.ctx.stopped = () => {
+    if (t.state !== IOThreadStatus.FAILED) return null;
+    t.collectErrors();
+    return t.error ?? 'the thread failed';
+  };
   t.thread_id = Atomics.load(status, I_TID);
   t.threadId = Atomics.load(status, I_THREAD_ID);
   iothreads.set(id, t);
