@@ -12,7 +12,7 @@ import { ConsoleError, examine, infoBlock, infoBlockstats, infoCoroutines, infoI
 import { formatFrame, frameText } from './frames';
 import { gettid } from '../host/thread-id';
 import { infoArgs, infoFrame } from './cmd-frames';
-import { applyLiveFrames } from './frame-args';
+import { liveFrameZero } from './frame-args';
 import { formatValue, ptypeText, typeName, type FormatOptions } from './values';
 import { Watchpoint } from './watch';
 import { RemoteWatchpoint } from './remote-state';
@@ -85,8 +85,7 @@ function info(c: DebugConsole, cmd: ParsedCommand): string {
       // Why the machine is stopped (the report a console front end printed at the stop; gdb's
       // monitor users see only SIGTRAP).
       if (c.current !== null) {
-        const { live, req } = c.current;
-        const f = live !== null && req.frames.length > 0 ? applyLiveFrames(req.frames.slice(0, 1), live).frames[0] : req.frames[0];
+        const f = liveFrameZero(c.current.req.frames, c.current.live);
         return `${c.current.req.header.replace(/^\n/, '')}${!c.current.req.frameInHeader && f !== undefined ? `\n${formatFrame(0, f)}` : ''}\n`;
       }
       if (c.hartStop !== null) return `Stopped on hart ${c.hartStop.hart} (${c.hartStop.reason.kind}).\n`;

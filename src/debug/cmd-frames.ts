@@ -21,11 +21,16 @@ interface StopFrames {
   args: Array<LiveFrame['args']>;
 }
 
+/** Frames a backtrace segment numbers: a guest segment's pc and callers, else its JS frames. */
+function segmentFrames(seg: Backtrace['segments'][number]): number {
+  return seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length;
+}
+
 function stopFrames(c: DebugConsole): StopFrames {
   const cur = c.current!;
   const bt = c.backtrace();
   if (bt !== null && bt.segments.length > 0) {
-    const count = bt.segments.reduce((n, seg) => n + (seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length), 0);
+    const count = bt.segments.reduce((n, seg) => n + segmentFrames(seg), 0);
     const args: Array<LiveFrame['args']> = new Array(count).fill(null);
     if (cur.live === null || bt.segments[0].guest !== undefined) return { bt, plain: [], args };
     const [first, ...rest] = bt.segments;
@@ -38,10 +43,10 @@ function stopFrames(c: DebugConsole): StopFrames {
   return { bt: null, plain: applied.frames, args: applied.args };
 }
 
-/** The backtrace text of the current stop (all of it; `three`: the separate stacks). */
-function btText(c: DebugConsole, three: boolean): string {
+/** The backtrace text of the current stop (all of it; `three`: the separate stacks); `sf`: its frames when already computed. */
+function btText(c: DebugConsole, three: boolean, sf: StopFrames | null = null): string {
   if (c.current !== null) {
-    const { bt, plain } = stopFrames(c);
+    const { bt, plain } = sf ?? stopFrames(c);
     if (bt !== null) return formatBacktrace(bt, { three });
     if (plain.length === 0) throw new ConsoleError('No stack.');
     return plain.map((f, i) => formatFrame(i, f)).join('\n') + '\n';
@@ -65,17 +70,17 @@ interface NumberedFrame {
 
 /** The frames of the current stop's backtrace, numbered as `bt` numbers them. */
 function numberedFrames(c: DebugConsole): NumberedFrame[] {
-  const lines = btText(c, false)
+  const sf = c.current !== null ? stopFrames(c) : null;
+  const lines = btText(c, false, sf)
     .split('\n')
     .filter((l) => /^#\d+\s/.test(l));
-  if (c.current === null) return lines.map((line) => ({ line, where: 'hart', args: null }));
-  const { bt, args } = stopFrames(c);
+  if (sf === null) return lines.map((line) => ({ line, where: 'hart', args: null }));
+  const { bt, args } = sf;
   if (bt === null) return lines.map((line, i) => ({ line, where: c.current?.thread.name ?? 'hart', args: args[i] ?? null }));
   const where: string[] = [];
   for (const seg of bt.segments) {
     const w = seg.guest !== undefined ? `the guest (${seg.thread})` : seg.co !== 0 ? `coroutine ${seg.co} on ${seg.thread}` : seg.role !== '' && seg.role !== seg.thread ? `${seg.thread} (${seg.role})` : seg.thread;
-    const n = seg.guest !== undefined ? 1 + seg.guest.callers.length : seg.frames.length;
-    for (let i = 0; i < n; i++) where.push(w);
+    for (let i = 0, n = segmentFrames(seg); i < n; i++) where.push(w);
   }
   return lines.map((line, i) => ({ line, where: where[i] ?? '', args: args[i] ?? null }));
 }

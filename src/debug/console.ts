@@ -47,7 +47,7 @@ import { dataCommands } from './cmd-data';
 import { pointCommands } from './cmd-points';
 import { frameCommands } from './cmd-frames';
 import { installFramePrinter } from './frame-printer';
-import { applyLiveFrames, type LiveFrame } from './frame-args';
+import { liveFrameZero, type LiveFrame } from './frame-args';
 import type {} from './requests';
 import { armBacktraces, attachBacktraceMachine, backtracesArmed } from '../trace/backtrace';
 
@@ -512,9 +512,8 @@ interface StopReport {
 
 function renderReport(r: StopReport): string {
   const req = r.stop.req;
-  if (req.frameInHeader || req.frames.length === 0) return `${r.text}\n`;
-  const f0 = r.stop.live !== null ? applyLiveFrames(req.frames.slice(0, 1), r.stop.live).frames[0] : req.frames[0];
-  return `${r.text}\n${formatFrame(0, f0)}\n`;
+  const f0 = req.frameInHeader ? undefined : liveFrameZero(req.frames, r.stop.live);
+  return f0 === undefined ? `${r.text}\n` : `${r.text}\n${formatFrame(0, f0)}\n`;
 }
 
 const RUN_HELP: Record<string, string> = {

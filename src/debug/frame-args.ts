@@ -54,6 +54,12 @@ export function applyLiveFrames(frames: readonly Frame[], live: readonly LiveFra
   return { frames: out, args };
 }
 
+/** A stop's frame #0 with its live arguments when they were read (the report line, `info program`). */
+export function liveFrameZero(frames: readonly Frame[], live: readonly LiveFrame[] | null): Frame | undefined {
+  if (frames.length === 0 || live === null) return frames[0];
+  return applyLiveFrames(frames.slice(0, 1), live).frames[0];
+}
+
 function same(f: Frame, l: LiveFrame): boolean {
   if (f.file !== l.file || f.line !== l.line) return false;
   return f.fn === '??' || l.fn === '' || f.fn === l.fn || f.fn.endsWith(`.${l.fn}`);

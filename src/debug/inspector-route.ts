@@ -68,13 +68,6 @@ export class InspectorRoute {
     this.connecting = false;
   }
 
-  disconnect(): void {
-    this.session?.disconnect();
-    this.session = null;
-    this.levels.clear();
-    this.workers.length = 0;
-  }
-
   /** Send a protocol request to a worker; resolves with its result. */
   send(w: WorkerTarget, method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const level = this.levels.get(key(w.path));

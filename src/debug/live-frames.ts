@@ -123,16 +123,16 @@ async function readFrame(r: InspectorRoute, w: WorkerTarget, f: CallFrame, url: 
   const frame: LiveFrame = { fn: f.functionName, file: pos.file, line: pos.line, args: null };
   const fl = f.functionLocation;
   if (fl === undefined) return frame;
-  const names = parameterNames(await scriptLine(r, w, fl.scriptId, fl.lineNumber), fl.columnNumber);
+  const src = await scriptSource(r, w, fl.scriptId);
+  const names = parameterNames(src, lineStart(src, fl.lineNumber) + fl.columnNumber);
   if (names === null) return frame;
   // No `this`: the functions are QEMU's C functions; a receiver is how JS called them, not an argument.
-  const list = names;
-  const expr = `(globalThis.${FRAME_ARGS_GLOBAL} ?? ${PLAIN_FORMATTER})([${list.join(', ')}])`;
+  const expr = `(globalThis.${FRAME_ARGS_GLOBAL} ?? ${PLAIN_FORMATTER})([${names.join(', ')}])`;
   try {
     const ev = await r.send(w, 'Debugger.evaluateOnCallFrame', { callFrameId: f.callFrameId, expression: expr, returnByValue: true, silent: true });
     const texts = (ev.result as { value?: unknown } | undefined)?.value;
-    if (ev.exceptionDetails === undefined && Array.isArray(texts) && texts.length === list.length) {
-      frame.args = list.map((n, i) => [n, String(texts[i])] as [string, string]);
+    if (ev.exceptionDetails === undefined && Array.isArray(texts) && texts.length === names.length) {
+      frame.args = names.map((n, i) => [n, String(texts[i])] as [string, string]);
     }
   } catch {
     // a frame whose scope cannot be evaluated keeps its recorded arguments
@@ -140,8 +140,8 @@ async function readFrame(r: InspectorRoute, w: WorkerTarget, f: CallFrame, url: 
   return frame;
 }
 
-/** A line of a script's source (cached per worker and script). */
-async function scriptLine(r: InspectorRoute, w: WorkerTarget, scriptId: string, line: number): Promise<string> {
+/** A script's source (cached per worker and script). */
+async function scriptSource(r: InspectorRoute, w: WorkerTarget, scriptId: string): Promise<string> {
   const k = `${w.path.join('/')}#${scriptId}`;
   let text = sources.get(k);
   if (text === undefined) {
@@ -149,10 +149,18 @@ async function scriptLine(r: InspectorRoute, w: WorkerTarget, scriptId: string, 
     text = typeof res.scriptSource === 'string' ? res.scriptSource : '';
     sources.set(k, text);
   }
-  // The parameter list may span lines: hand over the rest of the script from that line.
-  let start = 0;
-  for (let i = 0; i < line && start >= 0; i++) start = text.indexOf('\n', start) + 1;
-  return start < 0 ? '' : text.slice(start);
+  return text;
+}
+
+/** Offset of 0-based line `line` in `text` (its length when there are fewer lines). */
+function lineStart(text: string, line: number): number {
+  let at = 0;
+  for (let i = 0; i < line; i++) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) return text.length;
+    at = nl + 1;
+  }
+  return at;
 }
 
 /**

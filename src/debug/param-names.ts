@@ -97,9 +97,9 @@ function boundNames(binding: string): string[] | null {
   return out;
 }
 
-/** Parameter names of the function whose parameter list starts at `col` of `text`'s first line. */
-export function parameterNames(text: string, col: number): string[] | null {
-  const rest = text.slice(col);
+/** Parameter names of the function whose parameter list starts at offset `at` of `text`. */
+export function parameterNames(text: string, at: number): string[] | null {
+  const rest = text.slice(at);
   if (rest.startsWith('(')) {
     const end = skipBalanced(rest, 0);
     if (end < 0) return null;

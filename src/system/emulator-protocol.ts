@@ -13,6 +13,12 @@ export interface EmulatorPrestart {
   prestart: true;
 }
 
+/** The first message to a prestarted emulator thread: its data, as workerData would have been. */
+export interface EmulatorStart {
+  type: 'start';
+  data: EmulatorThreadData;
+}
+
 export interface EmulatorThreadData {
   options: MachineOptions;
   /** The guest console's input: a ByteRing the front end produces into. */

@@ -7,7 +7,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorStart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { warmUpCpu } from '../target/riscv/cpu';
 import { ByteRing } from '../util/byte-ring';
 import { setThreadName } from '../host/thread-id';
@@ -201,5 +201,5 @@ function main(data: EmulatorThreadData): void {
 // command line, and the data comes in the first message.
 if ((workerData as EmulatorPrestart | null)?.prestart === true) {
   warmUpCpu();
-  parentPort!.once('message', (m: { type: 'start'; data: EmulatorThreadData }) => main(m.data));
+  parentPort!.once('message', (m: EmulatorStart) => main(m.data));
 } else main(workerData as EmulatorThreadData);

@@ -8,7 +8,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { MachineOptions } from '../cli/qemu-options';
 import { ByteRing } from '../util/byte-ring';
-import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
+import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorStart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { createDebugChannel, type DebugClient } from './debug-channel';
 
 export interface EmulatorCallbacks {
@@ -75,7 +75,7 @@ export class EmulatorThread {
     prestarted = null;
     if (early !== null) {
       early.ref();
-      early.postMessage({ type: 'start', data }, transferList);
+      early.postMessage({ type: 'start', data } satisfies EmulatorStart, transferList);
       this.worker = early;
     } else this.worker = new Worker(SCRIPT, { ...WORKER_OPTIONS, workerData: data, transferList });
     this.done = new Promise((resolve) => {
