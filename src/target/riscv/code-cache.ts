@@ -206,7 +206,7 @@ export class CodeCache {
       p = new CodePage(ramOff, this.epoch);
       this.pages[pn] = p;
       if (this.ram !== null) {
-        p.sum = pageHash(this.ram, ramOff);
+        p.sum = pageHash(this.ram.i32, ramOff);
         p.sumValid = true;
       }
       p.fenceGen = this.fenceGen;
@@ -261,11 +261,11 @@ export class CodeCache {
     this.epoch++;
   }
 
-  /** RAM as int32 words, for the FENCE.I content check (set by the first hart). */
-  ram: Int32Array | null = null;
-
-  /** The RAM behind this cache, whose CodeDirtyMap other threads' DMA marks (set by codeCacheFor). */
-  dmaRam: GuestRam | null = null;
+  /**
+   * The RAM behind this cache (set by codeCacheFor): its int32 words for the FENCE.I content check,
+   * its CodeDirtyMap, which other threads' DMA marks.
+   */
+  ram: GuestRam | null = null;
 
   /**
    * FENCE.I (the instruction, or SBI's remote fence.i): first drop the decoded code of pages other
@@ -274,7 +274,7 @@ export class CodeCache {
    * once (checkFence). CPUs' thread only, as every CodeCache method.
    */
   fenceI(): void {
-    const r = this.dmaRam;
+    const r = this.ram;
     if (r !== null && r.codeDirty.pending()) r.takeRemoteInvalidations();
     this.fenceGen++;
   }
@@ -288,7 +288,7 @@ export class CodeCache {
   checkFence(p: CodePage): void {
     p.fenceGen = this.fenceGen;
     if (this.ram === null || p.ramOff < 0) return;
-    const h = pageHash(this.ram, p.ramOff);
+    const h = pageHash(this.ram.i32, p.ramOff);
     if (p.sumValid && h !== p.sum) {
       p.clear();
       for (const c of this.clients) c.codeChanged();
@@ -313,8 +313,7 @@ export function codeCacheFor(as: AddressSpace): CodeCache {
   let c = caches.get(as);
   if (c === undefined) {
     c = new CodeCache(as.ram.size);
-    c.ram = as.ram.i32;
-    c.dmaRam = as.ram;
+    c.ram = as.ram;
     caches.set(as, c);
   }
   return c;
