@@ -1,14 +1,13 @@
 /**
- * Entry of the emulator thread: builds the machine from the options (QEMU's system/vl.c role),
+ * The emulator thread's body (its script is ./emulator-entry.ts): builds the machine from the options (QEMU's system/vl.c role),
  * then runs the vCPUs round-robin (./cpus.ts) until poweroff, reset-to-exit or quit.
  * Console output is batched per round and posted to the front end; input arrives in a ByteRing.
  * Debugger requests and stops go through the debug channel (./debug-channel.ts): requests are
  * answered between rounds, and a stop blocks this whole thread until a front end resumes it.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { ControlMessage, EmulatorEvent, EmulatorPrestart, EmulatorStart, EmulatorThreadData, SerializableExit } from './emulator-protocol';
-import { warmUpCpu } from '../target/riscv/cpu';
+import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExit } from './emulator-protocol';
 import { ByteRing } from '../util/byte-ring';
 import { setThreadName } from '../host/thread-id';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
@@ -32,7 +31,7 @@ function post(ev: EmulatorEvent): void {
   parentPort!.postMessage(ev);
 }
 
-function main(data: EmulatorThreadData): void {
+export function main(data: EmulatorThreadData): void {
   const input = new ByteRing(data.serialInput);
   let out: number[] = [];
   let shutdown: RunExit | undefined;
@@ -195,11 +194,3 @@ function main(data: EmulatorThreadData): void {
     seconds: (performance.now() - start) / 1000,
   });
 }
-
-// Started with its data (EmulatorThread), or prestarted (prestartEmulator, emulator.ts): then the
-// modules above are loaded and the interpreter warmed up while the main thread still parses the
-// command line, and the data comes in the first message.
-if ((workerData as EmulatorPrestart | null)?.prestart === true) {
-  warmUpCpu();
-  parentPort!.once('message', (m: EmulatorStart) => main(m.data));
-} else main(workerData as EmulatorThreadData);

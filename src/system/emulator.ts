@@ -24,7 +24,7 @@ export interface EmulatorResult {
   seconds: number;
 }
 
-const SCRIPT = path.join(__dirname, 'emulator-thread.js');
+const SCRIPT = path.join(__dirname, 'emulator-entry.js');
 const WORKER_OPTIONS = {
   // The guest console must not be line-buffered by Node's worker stdio.
   stdout: false,
