@@ -140,7 +140,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
       pageBase = cpu.fetchVBase;
       pcOff = (pc - pageBase) | 0;
       bpHere = cpu.fetchBp;
-      land(cpu, page, pageBase, pcOff);
+      land(cpu, page, pcOff);
     }
     let w = ops[pcOff];
     let imm = ops[pcOff + 1];
@@ -173,13 +173,13 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           if (r > 0) {
             n += r;
             pcOff = cpu.jitNext | 0;
-            if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+            if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
           } else {
             n -= r;
             const o = cpu.pc - pageBase;
             if (o >= 0 && o < 4096) {
               pcOff = o | 0;
-              land(cpu, page, pageBase, pcOff);
+              land(cpu, page, pcOff);
             } else pcOff = RESYNC;
           }
           continue;
@@ -226,7 +226,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         x[d] = link | 0;
         x[d + 1] = Math.floor(link / TWO32) | 0;
         pcOff += imm;
-        if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+        if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         break;
       }
       case Op.JALR: {
@@ -243,7 +243,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           const o = t - pageBase;
           if (o >= 0 && o < 4096) {
             pcOff = o | 0;
-            land(cpu, page, pageBase, pcOff);
+            land(cpu, page, pcOff);
           } else {
             cpu.pc = t;
             pcOff = RESYNC;
@@ -259,7 +259,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         if (x[a] === x[b] && x[a + 1] === x[b + 1]) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -268,7 +268,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const b = (w >>> 22) & 127;
         if (x[a] !== x[b] || x[a + 1] !== x[b + 1]) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -279,7 +279,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const bh = x[b + 1];
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -291,7 +291,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
         else {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         }
         break;
       }
@@ -302,7 +302,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const bh = x[b + 1] >>> 0;
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         } else pcOff += 4 - ((w >>> 28) & 2);
         break;
       }
@@ -314,7 +314,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (ah < bh || (ah === bh && x[a] >>> 0 < x[b] >>> 0)) pcOff += 4 - ((w >>> 28) & 2);
         else {
           pcOff += imm;
-          if (pcOff >>> 0 < 4096) land(cpu, page, pageBase, pcOff);
+          if (pcOff >>> 0 < 4096) land(cpu, page, pcOff);
         }
         break;
       }

@@ -94,14 +94,18 @@ export function jit_tier2(cpu: RiscvCpu, page: CodePage, pageBase: number, head:
   page.blockCalls[head >>> 1] = 0xffffffff; // counted no more (tier 2, or staying at tier 1)
 }
 
-/** Execution landed on byte offset `off` of `page` (a jump target or block exit): count it. */
-export function land(cpu: RiscvCpu, page: CodePage, pageBase: number, off: number): void {
+/**
+ * Execution landed on byte offset `off` of `page` (a jump target or block exit): count it. The
+ * page is the one cpu_exec fetched last, so its virtual base is cpu.fetchVBase (passing the
+ * loop's own copy would make V8 box that double at every dispatch).
+ */
+export function land(cpu: RiscvCpu, page: CodePage, off: number): void {
   const s = off >>> 1;
   const h = page.heat[s] + 1;
   if (h <= threshold) {
     page.heat[s] = h;
     if ((h === threshold || h === loopThreshold) && page.ops[off] >= 0 && page.jitAllowed()) {
-      jit_compile(cpu, page, pageBase, off, h !== threshold);
+      jit_compile(cpu, page, cpu.fetchVBase, off, h !== threshold);
     }
   }
 }
