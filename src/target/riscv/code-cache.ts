@@ -67,6 +67,13 @@ export class CodePage {
   readonly blockEnd = new Uint16Array(PAGE_SLOTS);
   /** Calls of the block at each head since it was compiled (jit.ts block_called, up to its tier-2 threshold). */
   readonly blockCalls = new Uint32Array(PAGE_SLOTS);
+  /** Per head: 2 once the block there is the tier-2 recompile (jit.ts jit_tier2). */
+  readonly blockTier = new Uint8Array(PAGE_SLOTS);
+  /**
+   * Blocks waiting for V8's optimized code (jit.ts, "parked"): head → landings since. The head is
+   * not marked in `ops` meanwhile, so the interpreter runs that code. null: none.
+   */
+  parked: Map<number, number> | null = null;
   /** Head byte offsets of the live blocks. */
   heads: number[] = [];
   /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
@@ -90,6 +97,8 @@ export class CodePage {
     // Fields that change after construction: stored twice here so V8 tracks them as mutable from
     // the start (a first change later would deoptimize the interpreter loop, which reads them).
     this.blocks = null;
+    this.parked = new Map();
+    this.parked = null;
     this.heads = [];
     this.smc = 0;
     this.hasCode = false;
@@ -110,6 +119,7 @@ export class CodePage {
     this.blockLo[s] = lo;
     this.blockEnd[s] = end;
     this.blockCalls[s] = 0;
+    this.blockTier[s] = 1;
     this.heads.push(head);
     this.ops[head] |= 0x80000000;
   }

@@ -52,7 +52,7 @@ import {
 } from './int64';
 import { Op } from './ops';
 import { TlbGeom } from './tlb';
-import { jit_tier2, land, tier2Calls } from './jit';
+import { FEEDBACK_CALLS, jit_feedback_done, jit_tier2, land, tier2Calls } from './jit';
 
 const TWO32 = 4294967296;
 /** Placeholder page before the first fetch (never executed: pcOff starts out of range). */
@@ -160,13 +160,17 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const s = pcOff >>> 1;
         if (!bpHere && n + page.blockLen[s] <= budget) {
           cpu.runN = n;
-          const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, budget - n);
+          // (A block's first calls record V8's type feedback in V8's unoptimized tiers: for few
+          // instructions, jit.ts FEEDBACK_CALLS.)
+          const left = page.blockCalls[s] < FEEDBACK_CALLS ? page.blockLen[s] * 4 : budget - n;
+          const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, left < budget - n ? left : budget - n);
           // Count calls; the tier-2 recompile replaces the block for the next call (its budget
           // check needs the new block's length).
           const calls = page.blockCalls[s];
           if (calls !== COUNTED) {
             page.blockCalls[s] = calls + 1;
             if (calls + 1 >= tier2Calls) jit_tier2(cpu, page, pageBase, pcOff);
+            else if (calls + 1 >= FEEDBACK_CALLS && (calls < FEEDBACK_CALLS + 1 || (calls & 255) === 0)) jit_feedback_done(page, pcOff, calls + 1);
           }
           // A block follows changes of the data MMU index itself (jit-gen.ts, CSR writes).
           dBase = cpu.dataIdx * TlbGeom.SIZE;

@@ -33,6 +33,7 @@ import { div64, divu64, divuw, divw, mul64, mulh64, mulhsu64, mulhu64, rem64, re
 import { executeOpFp } from './fpu';
 import { collectRegion, TIER1, TIER2 } from './jit-region';
 import { Gen } from './jit-gen';
+import { isOptimized, optimizeSoon, prepareForOptimization, tieringAvailable } from '../../util/v8-tiering';
 
 /**
  * Landings on a slot before a block is compiled there (0 disables the compiler). A block whose
@@ -89,10 +90,86 @@ export let tier2Calls = TIER2_DEFAULT;
 
 /** The block at byte offset `head` of `page` reached tier2Calls calls (exec.ts counts them): recompile it as a full region. */
 export function jit_tier2(cpu: RiscvCpu, page: CodePage, pageBase: number, head: number): void {
-  // (Unless the block was dropped while it ran, or compiling is off: threshold 0.)
-  if (threshold !== 0 && page.jitAllowed() && page.ops[head] < 0) jit_compile(cpu, page, pageBase, head, false, 2);
-  page.blockCalls[head >>> 1] = 0xffffffff; // counted no more (tier 2, or staying at tier 1)
+  const s = head >>> 1;
+  // (Unless the block was dropped while it ran, or compiling is off: threshold 0; a tier-2 block
+  // counts its calls only to get through its feedback calls, below.)
+  if (page.blockTier[s] !== 2 && threshold !== 0 && page.jitAllowed() && page.ops[head] < 0) {
+    jit_compile(cpu, page, pageBase, head, false, 2);
+    if (page.blockTier[s] === 2) return; // recompiled: counts from 0 again
+  }
+  page.blockCalls[s] = 0xffffffff; // counted no more (tier 2, or staying at tier 1)
 }
+
+/**
+ * Parking (V8 tiering, src/util/v8-tiering.ts). A new block's function starts in V8's bytecode
+ * interpreter and baseline code, where each typed-array access and operator is a call into an IC
+ * stub: several times slower than our interpreter loop, until V8 has collected enough to optimize
+ * it on its own. So a block runs only FEEDBACK_CALLS times (its type feedback), then V8 is asked
+ * to optimize it (the compile starts at the next call, on a background thread), and the block is
+ * parked: its head unmarked, our interpreter runs the code, and landings on the head check every
+ * PARK_CHECK_EVERY whether the optimized code is installed; then the head is marked again. Without
+ * the V8 intrinsics (optimizeSoon false) blocks are never parked.
+ */
+export const FEEDBACK_CALLS = 3;
+let parking = true;
+
+/** Turn parking on or off (tests that compare compiled blocks with the interpreter turn it off, so blocks keep running). */
+export function setJitParking(on: boolean): void {
+  parking = on;
+}
+
+export function getJitParking(): boolean {
+  return parking;
+}
+
+const PARK_CHECK_EVERY = 32;
+/** Landings after which a block that V8 did not optimize is used anyway (as before parking). */
+const PARK_LIMIT = 4096;
+
+/**
+ * exec.ts: the block at `head` returned from its `k`-th call (k = FEEDBACK_CALLS, one more, or
+ * every 256th after: a block V8 deoptimized since, back in its unoptimized tiers, is parked again).
+ */
+export function jit_feedback_done(page: CodePage, head: number, k: number): void {
+  if (!parking || !tieringAvailable()) return;
+  const s = head >>> 1;
+  const fn = page.blocks?.[s];
+  if (fn === undefined) return;
+  if (k === FEEDBACK_CALLS) optimizeSoon(fn);
+  else if (k > FEEDBACK_CALLS + 1) {
+    if (!isOptimized(fn)) {
+      optimizeSoon(fn);
+      page.blockCalls[s] = FEEDBACK_CALLS; // parked after the next call, which starts the compile
+    }
+  } else if (page.ops[head] < 0) {
+    page.ops[head] &= 0x7fffffff;
+    if (page.parked === null) page.parked = new Map();
+    page.parked.set(head, 0);
+  }
+}
+
+/** land(): execution landed on `off` of a page with parked blocks. */
+function parked_landed(page: CodePage, off: number): void {
+  const parked = page.parked!;
+  const k = parked.get(off);
+  if (k === undefined) return;
+  if ((k + 1) % PARK_CHECK_EVERY !== 0 && k + 1 < PARK_LIMIT) {
+    parked.set(off, k + 1);
+    return;
+  }
+  const fn = page.blocks?.[off >>> 1];
+  // Still the block that was parked (not dropped since: its code unchanged)?
+  if (fn !== undefined && page.ops[off] !== 0) {
+    if (!isOptimized(fn) && k + 1 < PARK_LIMIT) {
+      parked.set(off, k + 1);
+      return;
+    }
+    page.ops[off] |= 0x80000000;
+  }
+  parked.delete(off);
+  if (parked.size === 0) page.parked = null;
+}
+
 
 /**
  * Execution landed on byte offset `off` of `page` (a jump target or block exit): count it. The
@@ -104,10 +181,11 @@ export function land(cpu: RiscvCpu, page: CodePage, off: number): void {
   const h = page.heat[s] + 1;
   if (h <= threshold) {
     page.heat[s] = h;
-    if ((h === threshold || h === loopThreshold) && page.ops[off] >= 0 && page.jitAllowed()) {
+    if ((h === threshold || h === loopThreshold) && page.ops[off] >= 0 && page.jitAllowed() && page.blocks?.[s] === undefined) {
       jit_compile(cpu, page, cpu.fetchVBase, off, h !== threshold);
     }
   }
+  if (page.parked !== null) parked_landed(page, off);
 }
 
 /** Everything generated code refers to, bound once per address space. */
@@ -176,6 +254,8 @@ export function jit_compile(cpu: RiscvCpu, page: CodePage, pageBase: number, hea
   } catch (e) {
     throw new Error(`jit: generated code does not compile (${(e as Error).message}):\n${src}`);
   }
+  prepareForOptimization(fn); // its feedback calls record type feedback from the first one
   page.addBlock(head, fn, region.maxRun, region.lo, region.end);
+  if (tier === 2) page.blockTier[head >>> 1] = 2;
   for (const p of region.others) p.page.addDependent(page, head, fn);
 }

@@ -97,7 +97,7 @@ export function get_physical_address(cpu: RiscvCpu, lo: number, hi: number, acce
     let vpnLow = 0;
     if (i > 0) {
       const bits = 9 * i;
-      const span = 2 ** bits;
+      const span = 1 << bits; // bits ≤ 27
       if (ppn % span !== 0) return Tr.PAGE_FAULT;
       vpnLow = i === 3 ? ((lo >>> 12) | ((hi & 0x7f) << 20)) & (span - 1) : (lo >>> 12) & (span - 1);
     }

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { haveBinutils } from './asm';
 import { assembleTest, hex, runTest, u, type BenchOptions } from './machine';
 import { haveQemu, runOnQemu } from './qemu';
-import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitParking, getJitThresholds, getJitTier2Calls, setJitParking, setJitThreshold } from '../../../../src/target/riscv/jit';
 
 export interface AsmCase {
   name: string;
@@ -51,11 +51,14 @@ export function defineCases(cases: AsmCase[]): void {
         test(c.name, () => {
           const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
           setJitThreshold(threshold, threshold, tier2);
+          const parking = getJitParking();
+          setJitParking(false); // every call runs the compiled block
           try {
             const r = runTest(c.body, { ...c.bench, maxInstructions: c.maxInstructions });
             expect(hex(r.results)).toEqual(hex(resolve(c.expect, r.asm.symbols)));
           } finally {
             setJitThreshold(...saved);
+            setJitParking(parking);
           }
         });
       }

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { assembleTest, makeBench, type Bench } from './machine';
-import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitParking, getJitThresholds, getJitTier2Calls, setJitParking, setJitThreshold } from '../../../../src/target/riscv/jit';
 
 export interface LockstepOptions {
   /** setJitThreshold arguments for the JIT bench: [threshold, loopThreshold, tier2Calls]. */
@@ -35,6 +35,8 @@ export function state(b: Bench): string[] {
 export function runLockstep(body: string, opts: LockstepOptions): { out: string; jit: Bench } {
   const asm = assembleTest(body);
   const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
+  const parking = getJitParking();
+  setJitParking(false); // compiled blocks keep running (jit.ts parking would hand them back to the interpreter)
   try {
     setJitThreshold(0);
     const interp = makeBench(asm.bin);
@@ -57,5 +59,6 @@ export function runLockstep(body: string, opts: LockstepOptions): { out: string;
     return { out: jit.out(), jit };
   } finally {
     setJitThreshold(...saved);
+    setJitParking(parking);
   }
 }
