@@ -43,6 +43,12 @@ export const PAGE_SLOTS = 2048;
  */
 export type BlockFn = (cpu: unknown, x: Int32Array, pageBase: number, dBase: number, n0: number, left: number) => number;
 
+/**
+ * CodePage.blockCalls of a block whose calls are not counted any more (jit.ts jit_tier2). Below
+ * 2^31, so the interpreter loop only ever reads int32 counts (a larger value once deoptimized it).
+ */
+export const BLOCK_CALLS_COUNTED = 0x7fffffff;
+
 /** Invalidations after which a page stops getting compiled blocks (code and data mixed). */
 const SMC_LIMIT = 32;
 

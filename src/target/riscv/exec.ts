@@ -26,7 +26,7 @@
 
 import type { StopReason } from './cpu-api';
 import type { RiscvCpu } from './cpu';
-import { CodePage } from './code-cache';
+import { BLOCK_CALLS_COUNTED, CodePage } from './code-cache';
 import { DEC } from './decode';
 import { Ev, STOP_BUDGET, STOP_INTERRUPTED, STOP_WFI } from './events';
 import { decode_slot, fetch_page } from './fetch';
@@ -62,8 +62,6 @@ const NO_PAGE = new CodePage(-1, 0);
  * crossing, and a plain constant so the (rare) paths that set it need no type feedback.
  */
 const RESYNC = 0x40000000;
-/** CodePage.blockCalls value of a block whose calls are not counted any more (jit.ts jit_tier2). */
-const COUNTED = 0xffffffff;
 
 function finish(cpu: RiscvCpu, n: number, r: StopReason): StopReason {
   cpu.retired += n - cpu.runNonRetired;
@@ -162,12 +160,12 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           cpu.runN = n;
           // (A block's first calls record V8's type feedback in V8's unoptimized tiers: for few
           // instructions, jit.ts FEEDBACK_CALLS.)
-          const left = page.blockCalls[s] < FEEDBACK_CALLS ? page.blockLen[s] * 4 : budget - n;
+          const calls = page.blockCalls[s];
+          const left = calls < FEEDBACK_CALLS ? page.blockLen[s] * 4 : budget - n;
           const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, left < budget - n ? left : budget - n);
           // Count calls; the tier-2 recompile replaces the block for the next call (its budget
           // check needs the new block's length).
-          const calls = page.blockCalls[s];
-          if (calls !== COUNTED) {
+          if (calls !== BLOCK_CALLS_COUNTED) {
             page.blockCalls[s] = calls + 1;
             if (calls + 1 >= tier2Calls) jit_tier2(cpu, page, pageBase, pcOff);
             else if (calls + 1 >= FEEDBACK_CALLS && (calls < FEEDBACK_CALLS + 1 || (calls & 255) === 0)) jit_feedback_done(page, pcOff, calls + 1);

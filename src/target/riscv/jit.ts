@@ -23,7 +23,7 @@
  */
 
 import type { RiscvCpu } from './cpu';
-import { CodePage, type BlockFn } from './code-cache';
+import { BLOCK_CALLS_COUNTED, CodePage, type BlockFn } from './code-cache';
 import { fp_load, fp_store, load_slow, store_slow } from './ldst';
 import { helper_csrrw } from './csr';
 import { helper_amo, helper_lr, helper_sc } from './atomics';
@@ -64,7 +64,7 @@ function dumpBlock(name: string, src: string): void {
 export function setJitThreshold(n: number, loop = Math.min(n, 1000), tier2 = tier2Calls): void {
   threshold = Math.max(0, Math.min(65535, n | 0));
   loopThreshold = Math.max(0, Math.min(threshold, loop | 0));
-  tier2Calls = Math.max(1, Math.min(0xfffffffe, Math.floor(tier2)));
+  tier2Calls = Math.max(1, Math.min(BLOCK_CALLS_COUNTED - 1, Math.floor(tier2)));
 }
 
 /** [threshold, loopThreshold], for saving and restoring around setJitThreshold. */
@@ -85,7 +85,7 @@ export function getJitTier2Calls(): number {
  * for a full region is tens of milliseconds: booting Linux reaches it for one or two blocks, a
  * compute-bound guest program within a fraction of a second.
  */
-const TIER2_DEFAULT = Math.max(1, Math.min(0xfffffffe, Number(process.env.VTRACE_JIT_TIER2 ?? 65536) | 0));
+const TIER2_DEFAULT = Math.max(1, Math.min(BLOCK_CALLS_COUNTED - 1, Number(process.env.VTRACE_JIT_TIER2 ?? 65536) | 0));
 export let tier2Calls = TIER2_DEFAULT;
 
 /** The block at byte offset `head` of `page` reached tier2Calls calls (exec.ts counts them): recompile it as a full region. */
@@ -97,7 +97,7 @@ export function jit_tier2(cpu: RiscvCpu, page: CodePage, pageBase: number, head:
     jit_compile(cpu, page, pageBase, head, false, 2);
     if (page.blockTier[s] === 2) return; // recompiled: counts from 0 again
   }
-  page.blockCalls[s] = 0xffffffff; // counted no more (tier 2, or staying at tier 1)
+  page.blockCalls[s] = BLOCK_CALLS_COUNTED; // counted no more (tier 2, or staying at tier 1)
 }
 
 /**
