@@ -434,3 +434,25 @@ function fitsExcept(ivs: Interval[], self: Interval, a: number, b: number): bool
 export function collectRegion(cpu: RiscvCpu, page: CodePage, pageBase: number, head: number, lim: RegionLimits): Region | null {
   return new RegionBuilder(cpu, page, pageBase, lim).build(head);
 }
+
+/**
+ * Cheap pre-check for jit.ts's loop-threshold compiles, which most slots that reach it fail (in a
+ * Linux boot ~1600 of ~1800): could a tier-1 region at `head` be a loop? Walks the straight path
+ * over the page's decoded ops only, as far as a tier-1 path goes (TIER1.main steps, ending at a
+ * jump or a stop), and says no only when no branch on it goes back to the head. Anything it cannot
+ * see cheaply (undecoded slots, the page end) answers yes, and collectRegion decides.
+ */
+export function mayLoopAt(page: CodePage, head: number): boolean {
+  const ops = page.ops;
+  let off = head;
+  for (let n = 0; n < TIER1.main; n++) {
+    if (off >= 4094) return true;
+    const w = ops[off] & 0x7fffffff;
+    if (w === 0) return true;
+    const flow = flowOf(w);
+    if (flow === Flow.BRANCH && off + ops[off + 1] === head) return true;
+    if (flow === Flow.STOP || flow === Flow.ENDS) return false;
+    off += (w >>> 28) & 2 ? 2 : 4;
+  }
+  return false;
+}

@@ -31,7 +31,7 @@ import { raise_exception } from './trap';
 import { raw_insn_at_pc } from './fetch';
 import { div64, divu64, divuw, divw, mul64, mulh64, mulhsu64, mulhu64, rem64, remu64, remuw, remw } from './int64';
 import { executeOpFp } from './fpu';
-import { collectRegion, TIER1, TIER2 } from './jit-region';
+import { collectRegion, mayLoopAt, TIER1, TIER2 } from './jit-region';
 import { Gen } from './jit-gen';
 import { isOptimized, optimizeSoon, prepareForOptimization, tieringAvailable } from '../../util/v8-tiering';
 
@@ -242,6 +242,7 @@ const PREAMBLE_NAMES =
  * header in the region).
  */
 export function jit_compile(cpu: RiscvCpu, page: CodePage, pageBase: number, head: number, onlyLoops = false, tier = 1): void {
+  if (onlyLoops && tier === 1 && !mayLoopAt(page, head)) return;
   const region = collectRegion(cpu, page, pageBase, head, tier === 1 ? TIER1 : TIER2);
   if (region === null || (onlyLoops && !region.loops)) return;
   const body = new Gen(region).generate();

@@ -11,7 +11,9 @@
 import { describe, expect, test } from 'vitest';
 import { haveBinutils } from './helpers/asm';
 import { runLockstep } from './helpers/jit-lockstep';
-import type { CodePage } from '../../../src/target/riscv/code-cache';
+import { CodePage } from '../../../src/target/riscv/code-cache';
+import { DEC, decode32 } from '../../../src/target/riscv/decode';
+import { mayLoopAt } from '../../../src/target/riscv/jit-region';
 import { CALLS, REGION_PROGRAMS } from './helpers/jit-programs';
 
 const TIERS: Record<string, [number, number, number]> = {
@@ -33,5 +35,42 @@ describe.skipIf(!haveBinutils())('JIT regions in lockstep with the interpreter',
     // Some block runs code of another page: that page lists it as a dependent.
     const pages = jit.cpu.codeCache.pages.filter((p): p is CodePage => p !== undefined);
     expect(pages.some((p) => (p as unknown as { dependents: unknown[] }).dependents.length > 0)).toBe(true);
+  });
+});
+
+describe('mayLoopAt (the loop-threshold pre-check)', () => {
+  const ADDI_A1 = 0x00158593; // addi a1, a1, 1
+  const JAL_X0 = 0x0000006f; // j .
+  /** bne a1, a2, d */
+  const bne = (d: number) =>
+    ((((d >> 12) & 1) << 31) | (((d >> 5) & 0x3f) << 25) | (12 << 20) | (11 << 15) | (1 << 12) | (((d >> 1) & 0xf) << 8) | (((d >> 11) & 1) << 7) | 0x63) >>> 0;
+  function pageWith(words: (number | undefined)[]): CodePage {
+    const page = new CodePage(0, 1);
+    words.forEach((insn, i) => {
+      if (insn === undefined) return;
+      decode32(insn);
+      page.ops[4 * i] = DEC[0];
+      page.ops[4 * i + 1] = DEC[1];
+    });
+    return page;
+  }
+  test('a branch back to the head on the straight path: maybe a loop', () => {
+    expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(-8), JAL_X0]), 0)).toBe(true);
+  });
+  test('the path ends at a jump, its branches go forward: no loop', () => {
+    expect(mayLoopAt(pageWith([ADDI_A1, bne(8), ADDI_A1, JAL_X0]), 0)).toBe(false);
+  });
+  test('a branch back to an earlier instruction, not the head: no loop there', () => {
+    expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(-8), JAL_X0]), 4)).toBe(false);
+  });
+  test('code not decoded yet, or the page end: cannot tell, so maybe', () => {
+    expect(mayLoopAt(pageWith([ADDI_A1, undefined]), 0)).toBe(true);
+    const page = pageWith([]);
+    for (let off = 4000; off < 4096; off += 4) {
+      decode32(ADDI_A1);
+      page.ops[off] = DEC[0];
+      page.ops[off + 1] = DEC[1];
+    }
+    expect(mayLoopAt(page, 4000)).toBe(true);
   });
 });
