@@ -29,9 +29,12 @@ export const enum Prot {
 
 const TWO32 = 4294967296;
 
+/** Bytes mapped by a leaf PTE at each level (a table, not 2 ** x: V8 calls pow for that, and this runs at every superpage walk). */
+const SUPERPAGE_SIZE = [4096, 2 ** 21, 2 ** 30, 2 ** 39];
+
 /** Key of the level-`level` superpage region (level 1: 2 MiB, 2: 1 GiB, 3: 512 GiB) holding `va` (signed). */
 export function superRegionKey(va: number, level: number): number {
-  const size = 2 ** (12 + 9 * level);
+  const size = SUPERPAGE_SIZE[level];
   return Math.floor(va / size) * size + level;
 }
 

@@ -59,6 +59,12 @@ export class DataTlb {
   readonly tagHi = new Int32Array(DATA_SLOTS * TLB_SIZE);
   /** Byte offset of the page in guest RAM. */
   readonly off = new Int32Array(DATA_SLOTS * TLB_SIZE);
+  /**
+   * Per RAM page (ramOff >>> 12): 1 if an entry may map it (set by set(), cleared by flushAll and
+   * by flushRamPage), so flushRamPage scans the DATA_SLOTS × TLB_SIZE entries only when it can
+   * find something (it runs each time a page becomes a code page). Grows with the pages seen.
+   */
+  private mapped = new Uint8Array(0);
 
   /** tlb_set_page: map the page of (lo, hi) for slot `idx` (dataSlot) to RAM page offset `ramOff`. */
   set(idx: number, lo: number, hi: number, ramOff: number): void {
@@ -66,6 +72,15 @@ export class DataTlb {
     this.tagLo[i] = lo & ~0xfff;
     this.tagHi[i] = hi;
     this.off[i] = ramOff;
+    const pg = ramOff >>> 12;
+    if (pg >= this.mapped.length) this.growMapped(pg);
+    this.mapped[pg] = 1;
+  }
+
+  private growMapped(pg: number): void {
+    const m = new Uint8Array(Math.max(pg + 1, this.mapped.length * 2));
+    m.set(this.mapped);
+    this.mapped = m;
   }
 
   /** tlb_flush: drop every translated entry of every bank (M-mode's identity entries stay valid). */
@@ -80,6 +95,7 @@ export class DataTlb {
 
   flushAll(): void {
     this.tagLo.fill(1);
+    this.mapped.fill(0);
   }
 
   /** tlb_flush_page: drop the entries of one virtual page in every slot. */
@@ -93,6 +109,9 @@ export class DataTlb {
 
   /** Drop every entry mapping RAM page offset `ramOff`. */
   flushRamPage(ramOff: number): void {
+    const pg = ramOff >>> 12;
+    if (pg >= this.mapped.length || this.mapped[pg] === 0) return;
+    this.mapped[pg] = 0;
     const { tagLo, off } = this;
     for (let i = 0; i < tagLo.length; i++) {
       if (off[i] === ramOff && tagLo[i] !== 1) tagLo[i] = 1;
