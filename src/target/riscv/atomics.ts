@@ -26,8 +26,9 @@ import { TlbGeom, type DataTlb } from './tlb';
 
 /** RAM byte offset of the aligned access at (lo, hi) if its page is in `t` for the current MMU index, else -1. */
 function fast_off(cpu: RiscvCpu, t: DataTlb, lo: number, hi: number): number {
-  const ti = cpu.dataIdx * TlbGeom.SIZE + ((lo >>> 12) & TlbGeom.MASK);
-  return t.tagLo[ti] === (lo & -4096) && t.tagHi[ti] === hi ? t.off[ti] + (lo & 4095) : -1;
+  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+  const e = t.e;
+  return e[ti] === (lo & -4096) && e[ti + 1] === hi ? e[ti + 2] + (lo & 4095) : -1;
 }
 
 /** LR.W / LR.D. */

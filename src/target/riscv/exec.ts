@@ -81,14 +81,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
   const u16 = cpu.ramU16;
   const i16 = cpu.ramI16;
   const i32 = cpu.ramI32;
-  const rtl = cpu.rtlb.tagLo;
-  const rth = cpu.rtlb.tagHi;
-  const rof = cpu.rtlb.off;
-  const wtl = cpu.wtlb.tagLo;
-  const wth = cpu.wtlb.tagHi;
-  const wof = cpu.wtlb.off;
+  const rt = cpu.rtlb.e;
+  const wt = cpu.wtlb.e;
 
-  let dBase = cpu.dataIdx * TlbGeom.SIZE;
+  let dBase = cpu.dataIdx * TlbGeom.SLOT;
   let page = NO_PAGE;
   let ops = page.ops;
   let pageBase = 0;
@@ -120,7 +116,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         n++;
         pcOff = RESYNC;
       }
-      dBase = cpu.dataIdx * TlbGeom.SIZE;
+      dBase = cpu.dataIdx * TlbGeom.SLOT;
       continue;
     }
     if (pcOff >>> 0 >= 4096) {
@@ -171,7 +167,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
             else if (calls + 1 >= FEEDBACK_CALLS && (calls < FEEDBACK_CALLS + 1 || (calls & 255) === 0)) jit_feedback_done(page, pcOff, calls + 1);
           }
           // A block follows changes of the data MMU index itself (jit-gen.ts, CSR writes).
-          dBase = cpu.dataIdx * TlbGeom.SIZE;
+          dBase = cpu.dataIdx * TlbGeom.SLOT;
           if (r > 0) {
             n += r;
             pcOff = cpu.jitNext | 0;
@@ -326,10 +322,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
         let v: number;
-        if (rtl[ti] === (lo & -4096) && rth[ti] === hi) {
-          v = u8[rof[ti] + (lo & 4095)];
+        if (rt[ti] === (lo & -4096) && rt[ti + 1] === hi) {
+          v = u8[rt[ti + 2] + (lo & 4095)];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -352,10 +348,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
         let v: number;
-        if (rtl[ti] === (lo & -4095) && rth[ti] === hi) {
-          v = u16[(rof[ti] + (lo & 4095)) >>> 1];
+        if (rt[ti] === (lo & -4095) && rt[ti + 1] === hi) {
+          v = u16[(rt[ti + 2] + (lo & 4095)) >>> 1];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -377,10 +373,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
         let v: number;
-        if (rtl[ti] === (lo & -4093) && rth[ti] === hi) {
-          v = i32[(rof[ti] + (lo & 4095)) >>> 2];
+        if (rt[ti] === (lo & -4093) && rt[ti + 1] === hi) {
+          v = i32[(rt[ti + 2] + (lo & 4095)) >>> 2];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -401,10 +397,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
         let v: number;
-        if (rtl[ti] === (lo & -4093) && rth[ti] === hi) {
-          v = i32[(rof[ti] + (lo & 4095)) >>> 2];
+        if (rt[ti] === (lo & -4093) && rt[ti + 1] === hi) {
+          v = i32[(rt[ti + 2] + (lo & 4095)) >>> 2];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -425,10 +421,10 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
         const d = (w >>> 8) & 127;
-        if (rtl[ti] === (lo & -4089) && rth[ti] === hi) {
-          const wi = (rof[ti] + (lo & 4095)) >>> 2;
+        if (rt[ti] === (lo & -4089) && rt[ti + 1] === hi) {
+          const wi = (rt[ti + 2] + (lo & 4095)) >>> 2;
           x[d] = i32[wi];
           x[d + 1] = i32[wi + 1];
         } else {
@@ -450,9 +446,9 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
-        if (wtl[ti] === (lo & -4096) && wth[ti] === hi) {
-          u8[wof[ti] + (lo & 4095)] = x[b];
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+        if (wt[ti] === (lo & -4096) && wt[ti + 1] === hi) {
+          u8[wt[ti + 2] + (lo & 4095)] = x[b];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -470,9 +466,9 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
-        if (wtl[ti] === (lo & -4095) && wth[ti] === hi) {
-          u16[(wof[ti] + (lo & 4095)) >>> 1] = x[b];
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+        if (wt[ti] === (lo & -4095) && wt[ti + 1] === hi) {
+          u16[(wt[ti + 2] + (lo & 4095)) >>> 1] = x[b];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -490,9 +486,9 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
-        if (wtl[ti] === (lo & -4093) && wth[ti] === hi) {
-          i32[(wof[ti] + (lo & 4095)) >>> 2] = x[b];
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+        if (wt[ti] === (lo & -4093) && wt[ti + 1] === hi) {
+          i32[(wt[ti + 2] + (lo & 4095)) >>> 2] = x[b];
         } else {
           cpu.pc = pageBase + pcOff;
           cpu.runN = n;
@@ -510,9 +506,9 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         const blo = x[a];
         const lo = (blo + imm) | 0;
         const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-        const ti = dBase + ((lo >>> 12) & TlbGeom.MASK);
-        if (wtl[ti] === (lo & -4089) && wth[ti] === hi) {
-          const wi = (wof[ti] + (lo & 4095)) >>> 2;
+        const ti = dBase + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+        if (wt[ti] === (lo & -4089) && wt[ti + 1] === hi) {
+          const wi = (wt[ti + 2] + (lo & 4095)) >>> 2;
           i32[wi] = x[b];
           i32[wi + 1] = x[b + 1];
         } else {

@@ -174,8 +174,8 @@ export class Gen {
     for (const iv of ivs.filter((iv) => iv.end >= steps.length).sort((a, b) => b.start - a.start || order(b) - order(a))) this.line('}');
 
     const head: string[] = ['let lo = 0, hi = 0, b = 0, v = 0, ti = 0, wi = 0, nl = 0, nh = 0, sh = 0;'];
-    if (this.usesR) head.push('const rt = cpu.rtlb, rtl = rt.tagLo, rth = rt.tagHi, rof = rt.off;');
-    if (this.usesW) head.push('const wt = cpu.wtlb, wtl = wt.tagLo, wth = wt.tagHi, wof = wt.off;');
+    if (this.usesR) head.push('const rt = cpu.rtlb.e;');
+    if (this.usesW) head.push('const wt = cpu.wtlb.e;');
     if (this.r.others.length > 0) {
       head.push(`const ft = cpu.ftlb, ftl = ft.tagLo, fth = ft.tagHi, fpg = ft.pages, fb = cpu.fetchIdx * ${FetchGeom.SIZE}, cc = cpu.codeCache, bpp = cpu.bpPages;`);
       head.push('let gv = 0, gl = 0, gi = 0;');
@@ -311,7 +311,7 @@ export class Gen {
   /** lo/hi = rs1 + imm (64-bit), ti = TLB index. */
   private addr(a: number, imm: number): string {
     const ih = imm >> 31;
-    return `b = ${this.L(a)}; lo = (b + ${imm}) | 0; hi = (${this.H(a)} ${ih ? '- 1 ' : ''}+ ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0; ti = dBase + ((lo >>> 12) & ${TlbGeom.MASK});`;
+    return `b = ${this.L(a)}; lo = (b + ${imm}) | 0; hi = (${this.H(a)} ${ih ? '- 1 ' : ''}+ ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0; ti = dBase + ((lo >>> ${TlbGeom.SHIFT}) & ${TlbGeom.IMASK});`;
   }
 
   private link(d: number, next: number): string {
@@ -380,7 +380,7 @@ export class Gen {
         this.line(`${this.storeRegs(w, imm)}${this.pcSync(vo)} if (!helper_csrrw(cpu, ${w}, ${imm})) ${this.fault()}`);
         this.line(this.reload(d));
         // Only the data MMU index changed (Linux toggles sstatus.SUM around user copies): follow it.
-        return this.line(`if (cpu.events !== 0) { if (cpu.events === ${Ev.DATA}) { cpu.events = 0; dBase = cpu.dataIdx * ${TlbGeom.SIZE}; } else ${this.exitTo(next)} }`);
+        return this.line(`if (cpu.events !== 0) { if (cpu.events === ${Ev.DATA}) { cpu.events = 0; dBase = cpu.dataIdx * ${TlbGeom.SLOT}; } else ${this.exitTo(next)} }`);
       case Op.LR:
       case Op.SC:
       case Op.AMO:
@@ -428,15 +428,15 @@ export class Gen {
     let fast: string;
     let slow: string;
     if (size === 8) {
-      fast = d === 0 ? '' : `wi = (rof[ti] + (lo & 4095)) >>> 2; l${d} = i32[wi]; h${d} = i32[wi + 1];`;
+      fast = d === 0 ? '' : `wi = (rt[ti + 2] + (lo & 4095)) >>> 2; l${d} = i32[wi]; h${d} = i32[wi + 1];`;
       slow = d === 0 ? '' : `l${d} = cpu.ldLo; h${d} = cpu.ldHi;`;
     } else {
       const view = size === 1 ? 'u8' : size === 2 ? 'u16' : 'i32';
       const sh = size === 1 ? '' : size === 2 ? ' >>> 1' : ' >>> 2';
-      fast = ext(`${view}[(rof[ti] + (lo & 4095))${sh}]`);
+      fast = ext(`${view}[(rt[ti + 2] + (lo & 4095))${sh}]`);
       slow = ext('cpu.ldLo');
     }
-    this.line(`if (rtl[ti] === (lo & ${-4096 | (size - 1)}) && rth[ti] === hi) { ${fast} }`);
+    this.line(`if (rt[ti] === (lo & ${-4096 | (size - 1)}) && rt[ti + 1] === hi) { ${fast} }`);
     this.line(`else { ${this.pcSync(vo)} b = load_slow(cpu, lo, hi, ${size}) ? 1 : 0; if (b !== 0) { ${slow} } if (b === 0 || cpu.events !== 0) ${this.slowExit(next)} }`);
   }
 
@@ -446,13 +446,13 @@ export class Gen {
     const L = this.L(rb);
     this.line(this.addr(ra, imm));
     let fast: string;
-    if (size === 8) fast = `wi = (wof[ti] + (lo & 4095)) >>> 2; i32[wi] = ${L}; i32[wi + 1] = ${this.H(rb)};`;
-    else if (size === 4) fast = `i32[(wof[ti] + (lo & 4095)) >>> 2] = ${L};`;
-    else if (size === 2) fast = `u16[(wof[ti] + (lo & 4095)) >>> 1] = ${L};`;
-    else fast = `u8[wof[ti] + (lo & 4095)] = ${L};`;
+    if (size === 8) fast = `wi = (wt[ti + 2] + (lo & 4095)) >>> 2; i32[wi] = ${L}; i32[wi + 1] = ${this.H(rb)};`;
+    else if (size === 4) fast = `i32[(wt[ti + 2] + (lo & 4095)) >>> 2] = ${L};`;
+    else if (size === 2) fast = `u16[(wt[ti + 2] + (lo & 4095)) >>> 1] = ${L};`;
+    else fast = `u8[wt[ti + 2] + (lo & 4095)] = ${L};`;
     const val = size === 1 ? `${L} & 255` : size === 2 ? `${L} & 65535` : L;
     const vhi = size === 8 ? this.H(rb) : '0';
-    this.line(`if (wtl[ti] === (lo & ${-4096 | (size - 1)}) && wth[ti] === hi) { ${fast} }`);
+    this.line(`if (wt[ti] === (lo & ${-4096 | (size - 1)}) && wt[ti + 1] === hi) { ${fast} }`);
     this.line(`else { ${this.pcSync(vo)} b = store_slow(cpu, lo, hi, ${size}, ${val}, ${vhi}) ? 1 : 0; if (b === 0 || cpu.events !== 0) ${this.slowExit(next)} }`);
   }
 }

@@ -439,19 +439,28 @@ export function collectRegion(cpu: RiscvCpu, page: CodePage, pageBase: number, h
  * Cheap pre-check for jit.ts's loop-threshold compiles, which most slots that reach it fail (in a
  * Linux boot ~1600 of ~1800): could a tier-1 region at `head` be a loop? Walks the straight path
  * over the page's decoded ops only, as far as a tier-1 path goes (TIER1.main steps, ending at a
- * jump or a stop), and says no only when no branch on it goes back to the head. Anything it cannot
- * see cheaply (undecoded slots, the page end) answers yes, and collectRegion decides.
+ * jump or a stop), and says no only when no branch on it, and not its final jump, goes back to the
+ * head. Anything it cannot
+ * see cheaply (undecoded slots, the page end, an AUIPC+JALR jump) answers yes, and collectRegion
+ * decides.
  */
 export function mayLoopAt(page: CodePage, head: number): boolean {
   const ops = page.ops;
   let off = head;
+  let prev = 0;
   for (let n = 0; n < TIER1.main; n++) {
     if (off >= 4094) return true;
     const w = ops[off] & 0x7fffffff;
     if (w === 0) return true;
     const flow = flowOf(w);
     if (flow === Flow.BRANCH && off + ops[off + 1] === head) return true;
-    if (flow === Flow.STOP || flow === Flow.ENDS) return false;
+    if (flow === Flow.ENDS) {
+      // A jump back to the head closes a loop too; AUIPC+JALR has a known target (walk), so maybe.
+      if ((w & 0xff) === Op.JAL) return off + ops[off + 1] === head;
+      return (prev & 0xff) === Op.AUIPC && ((prev >>> 8) & 127) === ((w >>> 15) & 127);
+    }
+    if (flow === Flow.STOP) return false;
+    prev = w;
     off += (w >>> 28) & 2 ? 2 : 4;
   }
   return false;

@@ -235,12 +235,12 @@ export function fp_load(cpu: RiscvCpu, w: number, imm: number, size: number): bo
   const blo = x[a];
   const lo = (blo + imm) | 0;
   const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-  const ti = cpu.dataIdx * TlbGeom.SIZE + ((lo >>> 12) & TlbGeom.MASK);
+  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
   const t = cpu.rtlb;
   let vlo: number;
   let vhi: number;
-  if (t.tagLo[ti] === (lo & ~(0xfff & ~(size - 1))) && t.tagHi[ti] === hi) {
-    const wi = (t.off[ti] + (lo & 4095)) >>> 2;
+  if (t.e[ti] === (lo & ~(0xfff & ~(size - 1))) && t.e[ti + 1] === hi) {
+    const wi = (t.e[ti + 2] + (lo & 4095)) >>> 2;
     vlo = cpu.ramI32[wi];
     vhi = size === 8 ? cpu.ramI32[wi + 1] : -1;
   } else {
@@ -263,12 +263,12 @@ export function fp_store(cpu: RiscvCpu, w: number, imm: number, size: number): b
   const blo = x[a];
   const lo = (blo + imm) | 0;
   const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-  const ti = cpu.dataIdx * TlbGeom.SIZE + ((lo >>> 12) & TlbGeom.MASK);
+  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
   const t = cpu.wtlb;
   const vlo = cpu.fi[b];
   const vhi = cpu.fi[b + 1];
-  if (t.tagLo[ti] === (lo & ~(0xfff & ~(size - 1))) && t.tagHi[ti] === hi) {
-    const wi = (t.off[ti] + (lo & 4095)) >>> 2;
+  if (t.e[ti] === (lo & ~(0xfff & ~(size - 1))) && t.e[ti + 1] === hi) {
+    const wi = (t.e[ti + 2] + (lo & 4095)) >>> 2;
     cpu.ramI32[wi] = vlo;
     if (size === 8) cpu.ramI32[wi + 1] = vhi;
     return true;

@@ -3,10 +3,11 @@
  *
  * Data TLBs (one for loads, one for stores) are direct-mapped, 1024 entries per MMU index, and
  * map a virtual 4 KiB page straight to its byte offset in guest RAM: a hit is two int32 tag
- * compares and an array read. Only plain RAM pages whose permission was checked for that MMU
- * index are entered; MMIO, watched pages and (for stores) pages holding decoded code always take
- * the slow path. The tag is (vaddr_lo & ~0xfff, vaddr_hi); an invalid entry has tagLo = 1, which
- * no page-aligned address matches.
+ * compares and a read of the same entry (one cache line: entries are 4 int32, DataTlb.e). Only
+ * plain RAM pages whose permission was checked for that MMU index are entered; MMIO, watched
+ * pages and (for stores) pages holding decoded code always take the slow path. The tag is
+ * (vaddr_lo & ~0xfff, vaddr_hi); an invalid entry is all -1, and the fast paths' tag compare
+ * (`e[ti] === (lo & ~0xfff | alignment bits)`) clears bits 2..11, so no access matches it.
  *
  * MMU indexes (QEMU's riscv_cpu_mmu_index, plus S+SUM as QEMU's MMUIdx_S_SUM): permissions differ
  * per effective privilege, so each has its own entries and privilege switches need no flush.
@@ -31,6 +32,13 @@ export const enum TlbGeom {
   BITS = 10,
   SIZE = 1 << BITS,
   MASK = SIZE - 1,
+  /** int32 per data-TLB entry: [tagLo, tagHi, ram offset, unused]. */
+  STRIDE = 4,
+  /** The data TLB index of `lo` as an offset into DataTlb.e: `(lo >>> SHIFT) & IMASK`. */
+  SHIFT = 12 - 2,
+  IMASK = MASK * STRIDE,
+  /** A slot's span in DataTlb.e (the interpreter's dBase = dataIdx × SLOT). */
+  SLOT = SIZE * STRIDE,
 }
 const TLB_SIZE = TlbGeom.SIZE;
 const TLB_MASK = TlbGeom.MASK;
@@ -55,10 +63,12 @@ export function dataSlot(kind: number, bank: number): number {
 }
 
 export class DataTlb {
-  readonly tagLo = new Int32Array(DATA_SLOTS * TLB_SIZE).fill(1);
-  readonly tagHi = new Int32Array(DATA_SLOTS * TLB_SIZE);
-  /** Byte offset of the page in guest RAM. */
-  readonly off = new Int32Array(DATA_SLOTS * TLB_SIZE);
+  /**
+   * The entries, TlbGeom.STRIDE int32 each, entry i at STRIDE × i: tagLo (the page's low word,
+   * -1 when invalid), tagHi, the page's byte offset in guest RAM. Callers index it as the
+   * interpreter does: dataIdx × TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK).
+   */
+  readonly e = new Int32Array(DATA_SLOTS * TLB_SIZE * TlbGeom.STRIDE).fill(-1);
   /**
    * Per RAM page (ramOff >>> 12): 1 if an entry may map it (set by set(), cleared by flushAll and
    * by flushRamPage), so flushRamPage scans the DATA_SLOTS × TLB_SIZE entries only when it can
@@ -68,10 +78,11 @@ export class DataTlb {
 
   /** tlb_set_page: map the page of (lo, hi) for slot `idx` (dataSlot) to RAM page offset `ramOff`. */
   set(idx: number, lo: number, hi: number, ramOff: number): void {
-    const i = idx * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
-    this.tagLo[i] = lo & ~0xfff;
-    this.tagHi[i] = hi;
-    this.off[i] = ramOff;
+    const i = idx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+    const e = this.e;
+    e[i] = lo & ~0xfff;
+    e[i + 1] = hi;
+    e[i + 2] = ramOff;
     const pg = ramOff >>> 12;
     if (pg >= this.mapped.length) this.growMapped(pg);
     this.mapped[pg] = 1;
@@ -85,25 +96,26 @@ export class DataTlb {
 
   /** tlb_flush: drop every translated entry of every bank (M-mode's identity entries stay valid). */
   flushTranslated(): void {
-    this.tagLo.fill(1, 0, TRANSLATED);
+    this.e.fill(-1, 0, TRANSLATED * TlbGeom.STRIDE);
   }
 
   /** Drop the entries of one bank (it is given to another address space). */
   flushBank(bank: number): void {
-    this.tagLo.fill(1, 3 * bank * TLB_SIZE, 3 * (bank + 1) * TLB_SIZE);
+    this.e.fill(-1, 3 * bank * TlbGeom.SLOT, 3 * (bank + 1) * TlbGeom.SLOT);
   }
 
   flushAll(): void {
-    this.tagLo.fill(1);
+    this.e.fill(-1);
     this.mapped.fill(0);
   }
 
   /** tlb_flush_page: drop the entries of one virtual page in every slot. */
   flushPage(lo: number, hi: number): void {
     const tag = lo & ~0xfff;
+    const e = this.e;
     for (let idx = 0; idx < DATA_SLOTS; idx++) {
-      const i = idx * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
-      if (this.tagLo[i] === tag && this.tagHi[i] === hi) this.tagLo[i] = 1;
+      const i = idx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+      if (e[i] === tag && e[i + 1] === hi) e[i] = -1;
     }
   }
 
@@ -112,10 +124,17 @@ export class DataTlb {
     const pg = ramOff >>> 12;
     if (pg >= this.mapped.length || this.mapped[pg] === 0) return;
     this.mapped[pg] = 0;
-    const { tagLo, off } = this;
-    for (let i = 0; i < tagLo.length; i++) {
-      if (off[i] === ramOff && tagLo[i] !== 1) tagLo[i] = 1;
+    const e = this.e;
+    for (let i = 0; i < e.length; i += TlbGeom.STRIDE) {
+      if (e[i + 2] === ramOff && e[i] !== -1) e[i] = -1;
     }
+  }
+
+  /** Indexes of the valid entries that map RAM page offset `ramOff` (tests, debugging). */
+  entriesOf(ramOff: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.e.length; i += TlbGeom.STRIDE) if (this.e[i] !== -1 && this.e[i + 2] === ramOff) out.push(i / TlbGeom.STRIDE);
+    return out;
   }
 }
 

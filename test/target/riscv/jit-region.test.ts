@@ -60,6 +60,11 @@ describe('mayLoopAt (the loop-threshold pre-check)', () => {
   test('the path ends at a jump, its branches go forward: no loop', () => {
     expect(mayLoopAt(pageWith([ADDI_A1, bne(8), ADDI_A1, JAL_X0]), 0)).toBe(false);
   });
+  test('a jump back to the head ending the path (a loop the compiler closes with its back jump): maybe', () => {
+    const jBack = ((1 << 31) | (0x3f8 << 21) | (1 << 20) | (0xff << 12) | 0x6f) >>> 0; // j .-16
+    expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(8), ADDI_A1, jBack]), 0)).toBe(true);
+    expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(8), ADDI_A1, jBack]), 4)).toBe(false);
+  });
   test('a branch back to an earlier instruction, not the head: no loop there', () => {
     expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(-8), JAL_X0]), 4)).toBe(false);
   });

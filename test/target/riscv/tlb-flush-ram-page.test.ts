@@ -8,9 +8,7 @@ import { DataTlb, dataSlot, MmuIdx } from '../../../src/target/riscv/tlb';
 
 /** Entries of `tlb` whose tag is valid and that map RAM page offset `ramOff`. */
 function live(tlb: DataTlb, ramOff: number): number {
-  let n = 0;
-  for (let i = 0; i < tlb.tagLo.length; i++) if (tlb.tagLo[i] !== 1 && tlb.off[i] === ramOff) n++;
-  return n;
+  return tlb.entriesOf(ramOff).length;
 }
 
 test('flushRamPage drops the entries of that page in every slot and keeps the others', () => {
