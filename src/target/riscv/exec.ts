@@ -52,7 +52,8 @@ import {
 } from './int64';
 import { Op } from './ops';
 import { TlbGeom } from './tlb';
-import { FEEDBACK_CALLS, jit_feedback_done, jit_tier2, land, tier2Calls } from './jit';
+import { jit_tier2, land, tier2Calls } from './jit';
+import { FEEDBACK_CALLS, jit_feedback_done } from './jit-park';
 
 const TWO32 = 4294967296;
 /** Placeholder page before the first fetch (never executed: pcOff starts out of range). */

@@ -149,6 +149,10 @@ function body(tag: string): Item[] {
   for (const [i, f] of ALU.entries()) push(f(T0 + (i % 3), A1 + (i % 3), A2 - (i % 2)), f(T3, A3, A2));
   for (const f of ALUW) push(f(T1, A1, A3), f(T2, A2, A4));
   for (const f of MULDIV) push(f(T0, A1, A3), f(T1, A2, A1), f(T2, A1, ZERO));
+  // All-ones operands: every partial product and sum of the 64-bit multiply helpers exceeds int32
+  // (without it V8 speculated small integers there and deoptimized the loop mid-boot: "overflow").
+  push(addi(T3, ZERO, -1));
+  for (const f of MULDIV) push(f(T0, T3, T3), f(T1, T3, A4));
   for (const f of MULDIVW) push(f(T0, A1, A3), f(T1, A4, ZERO));
   push(addi(T0, A1, -5), slti(T0, A1, 3), sltiu(T0, A2, -1), xori(T0, A1, 0x55), ori(T0, A2, -16), andi(T0, A1, 0x7f));
   push(slti(T0, A3, 9), slti(T0, A3, 2), sltiu(T0, A3, 9), sltiu(T0, A3, 2), ALU[3](T0, A3, A4), ALU[4](T0, A4, A3));

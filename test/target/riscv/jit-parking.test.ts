@@ -9,7 +9,8 @@ import { haveBinutils } from './helpers/asm';
 import { assembleTest, makeBench } from './helpers/machine';
 import { state } from './helpers/jit-lockstep';
 import type { CodePage } from '../../../src/target/riscv/code-cache';
-import { getJitParking, getJitThresholds, getJitTier2Calls, setJitParking, setJitThreshold } from '../../../src/target/riscv/jit';
+import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../src/target/riscv/jit';
+import { getJitParking, setJitParking } from '../../../src/target/riscv/jit-park';
 import { tieringAvailable } from '../../../src/util/v8-tiering';
 
 const LOOP = `

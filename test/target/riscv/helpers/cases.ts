@@ -12,7 +12,8 @@ import { describe, expect, test } from 'vitest';
 import { haveBinutils } from './asm';
 import { assembleTest, hex, runTest, u, type BenchOptions } from './machine';
 import { haveQemu, runOnQemu } from './qemu';
-import { getJitParking, getJitThresholds, getJitTier2Calls, setJitParking, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitParking, setJitParking } from '../../../../src/target/riscv/jit-park';
 
 export interface AsmCase {
   name: string;

@@ -6,7 +6,8 @@
  */
 import { expect } from 'vitest';
 import { assembleTest, makeBench, type Bench } from './machine';
-import { getJitParking, getJitThresholds, getJitTier2Calls, setJitParking, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitThresholds, getJitTier2Calls, setJitThreshold } from '../../../../src/target/riscv/jit';
+import { getJitParking, setJitParking } from '../../../../src/target/riscv/jit-park';
 
 export interface LockstepOptions {
   /** setJitThreshold arguments for the JIT bench: [threshold, loopThreshold, tier2Calls]. */
