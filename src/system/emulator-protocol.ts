@@ -7,7 +7,6 @@ import type { MachineOptions } from '../cli/qemu-options';
 import type { RunExit } from './cpus';
 import type { DebugChannelEnd } from './debug-channel';
 
-/** workerData of the emulator thread. */
 /** workerData of an emulator thread started before its machine is known (emulator.ts prestartEmulator). */
 export interface EmulatorPrestart {
   prestart: true;
@@ -19,6 +18,7 @@ export interface EmulatorStart {
   data: EmulatorThreadData;
 }
 
+/** workerData of the emulator thread. */
 export interface EmulatorThreadData {
   options: MachineOptions;
   /** The guest console's input: a ByteRing the front end produces into. */

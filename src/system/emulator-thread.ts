@@ -1,6 +1,7 @@
 /**
- * The emulator thread's body (its script is ./emulator-entry.ts): builds the machine from the options (QEMU's system/vl.c role),
- * then runs the vCPUs round-robin (./cpus.ts) until poweroff, reset-to-exit or quit.
+ * The emulator thread's body (its script is ./emulator-entry.ts): builds the machine from the
+ * options (QEMU's system/vl.c role), then runs the vCPUs round-robin (./cpus.ts) until poweroff,
+ * reset-to-exit or quit.
  * Console output is batched per round and posted to the front end; input arrives in a ByteRing.
  * Debugger requests and stops go through the debug channel (./debug-channel.ts): requests are
  * answered between rounds, and a stop blocks this whole thread until a front end resumes it.

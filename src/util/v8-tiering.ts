@@ -1,7 +1,7 @@
 /**
  * Steering V8's tiering for the functions whose optimization timing matters: the interpreter loop
  * (target/riscv/warmup.ts optimizes it before the guest starts) and the compiled guest blocks
- * (target/riscv/jit.ts runs a block only once V8 has optimized it). V8 offers no API for this;
+ * (target/riscv/jit-park.ts runs a block only once V8 has optimized it). V8 offers no API for this;
  * its test intrinsics do it (`%PrepareFunctionForOptimization`, `%OptimizeFunctionOnNextCall(f,
  * "concurrent")`, `%GetOptimizationStatus`), once `--allow-natives-syntax` is on (set here at run
  * time, for this process). An optimizing compile requested so runs on a V8 background thread and

@@ -22,11 +22,11 @@ import type { RiscvCpu } from './cpu';
 import { Access, Excp } from './cpu-bits';
 import { load_phys, store_phys, tlb_fill_data, WatchKind } from './ldst';
 import { raise_exception } from './trap';
-import { TlbGeom, type DataTlb } from './tlb';
+import { dataTlbIndex, type DataTlb } from './tlb';
 
 /** RAM byte offset of the aligned access at (lo, hi) if its page is in `t` for the current MMU index, else -1. */
 function fast_off(cpu: RiscvCpu, t: DataTlb, lo: number, hi: number): number {
-  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+  const ti = dataTlbIndex(cpu.dataIdx, lo);
   const e = t.e;
   return e[ti] === (lo & -4096) && e[ti + 1] === hi ? e[ti + 2] + (lo & 4095) : -1;
 }

@@ -53,7 +53,7 @@ import {
 import { Op } from './ops';
 import { TlbGeom } from './tlb';
 import { jit_tier2, land, tier2Calls } from './jit';
-import { FEEDBACK_CALLS, jit_feedback_done } from './jit-park';
+import { DEOPT_CHECK_EVERY, FEEDBACK_CALLS, jit_feedback_done } from './jit-park';
 
 const TWO32 = 4294967296;
 /** Placeholder page before the first fetch (never executed: pcOff starts out of range). */
@@ -156,7 +156,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
         if (!bpHere && n + page.blockLen[s] <= budget) {
           cpu.runN = n;
           // (A block's first calls record V8's type feedback in V8's unoptimized tiers: for few
-          // instructions, jit.ts FEEDBACK_CALLS.)
+          // instructions, jit-park.ts FEEDBACK_CALLS.)
           const calls = page.blockCalls[s];
           const left = calls < FEEDBACK_CALLS ? page.blockLen[s] * 4 : budget - n;
           const r = page.blocks![s]!(cpu, x, pageBase, dBase, n, left < budget - n ? left : budget - n);
@@ -165,7 +165,7 @@ export function cpu_exec(cpu: RiscvCpu, budget: number, stepping: boolean): Stop
           if (calls !== BLOCK_CALLS_COUNTED) {
             page.blockCalls[s] = calls + 1;
             if (calls + 1 >= tier2Calls) jit_tier2(cpu, page, pageBase, pcOff);
-            else if (calls + 1 >= FEEDBACK_CALLS && (calls < FEEDBACK_CALLS + 1 || (calls & 255) === 0)) jit_feedback_done(page, pcOff, calls + 1);
+            else if (calls + 1 >= FEEDBACK_CALLS && (calls < FEEDBACK_CALLS + 1 || (calls & (DEOPT_CHECK_EVERY - 1)) === 0)) jit_feedback_done(page, pcOff, calls + 1);
           }
           // A block follows changes of the data MMU index itself (jit-gen.ts, CSR writes).
           dBase = cpu.dataIdx * TlbGeom.SLOT;

@@ -9,8 +9,8 @@
  * optimize it (src/util/v8-tiering.ts; the compile starts at the next call, on a background
  * thread), and the block is parked: its head unmarked in CodePage.ops, our interpreter runs the
  * code, and landings on the head check every PARK_CHECK_EVERY whether the optimized code is
- * installed; then the head is marked again. Every 256th call checks that V8 has not deoptimized
- * it since (and parks it again if so). Without the V8 intrinsics blocks are never parked.
+ * installed; then the head is marked again. Every DEOPT_CHECK_EVERY calls exec.ts has it checked
+ * that V8 has not deoptimized the block since (and parked again if so). Without the V8 intrinsics blocks are never parked.
  */
 import type { CodePage } from './code-cache';
 import { isOptimized, optimizeSoon, tieringAvailable } from '../../util/v8-tiering';
@@ -28,12 +28,15 @@ export function getJitParking(): boolean {
 }
 
 const PARK_CHECK_EVERY = 32;
+/** After the feedback calls, every this many calls exec.ts asks jit_feedback_done whether V8 deoptimized the block. */
+export const DEOPT_CHECK_EVERY = 256;
 /** Landings after which a block that V8 did not optimize is used anyway (as before parking). */
 const PARK_LIMIT = 4096;
 
 /**
  * exec.ts: the block at `head` returned from its `k`-th call (k = FEEDBACK_CALLS, one more, or
- * every 256th after: a block V8 deoptimized since, back in its unoptimized tiers, is parked again).
+ * every DEOPT_CHECK_EVERY after: a block V8 deoptimized since, back in its unoptimized tiers, is
+ * parked again).
  */
 export function jit_feedback_done(page: CodePage, head: number, k: number): void {
   if (!parking || !tieringAvailable()) return;

@@ -440,9 +440,8 @@ export function collectRegion(cpu: RiscvCpu, page: CodePage, pageBase: number, h
  * Linux boot ~1600 of ~1800): could a tier-1 region at `head` be a loop? Walks the straight path
  * over the page's decoded ops only, as far as a tier-1 path goes (TIER1.main steps, ending at a
  * jump or a stop), and says no only when no branch on it, and not its final jump, goes back to the
- * head. Anything it cannot
- * see cheaply (undecoded slots, the page end, an AUIPC+JALR jump) answers yes, and collectRegion
- * decides.
+ * head. Anything it cannot see cheaply (undecoded slots, the page end, an AUIPC+JALR jump) answers
+ * yes, and collectRegion decides.
  */
 export function mayLoopAt(page: CodePage, head: number): boolean {
   const ops = page.ops;

@@ -17,7 +17,7 @@ import { Access, Excp, Mstatus } from './cpu-bits';
 import { Ev } from './events';
 import { get_physical_address, Prot, walk } from './mmu';
 import { raise_exception } from './trap';
-import { TlbGeom } from './tlb';
+import { dataTlbIndex } from './tlb';
 
 const TWO32 = 4294967296;
 const PAGE_FAULT = [Excp.LOAD_PAGE_FAULT, Excp.STORE_PAGE_FAULT, Excp.INST_PAGE_FAULT];
@@ -235,7 +235,7 @@ export function fp_load(cpu: RiscvCpu, w: number, imm: number, size: number): bo
   const blo = x[a];
   const lo = (blo + imm) | 0;
   const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+  const ti = dataTlbIndex(cpu.dataIdx, lo);
   const t = cpu.rtlb;
   let vlo: number;
   let vhi: number;
@@ -263,7 +263,7 @@ export function fp_store(cpu: RiscvCpu, w: number, imm: number, size: number): b
   const blo = x[a];
   const lo = (blo + imm) | 0;
   const hi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
-  const ti = cpu.dataIdx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+  const ti = dataTlbIndex(cpu.dataIdx, lo);
   const t = cpu.wtlb;
   const vlo = cpu.fi[b];
   const vhi = cpu.fi[b + 1];

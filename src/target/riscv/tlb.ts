@@ -41,7 +41,6 @@ export const enum TlbGeom {
   SLOT = SIZE * STRIDE,
 }
 const TLB_SIZE = TlbGeom.SIZE;
-const TLB_MASK = TlbGeom.MASK;
 
 /** Kinds of MMU index (the effective privilege of an access, with SUM for S). */
 export const enum MmuIdx {
@@ -57,16 +56,24 @@ const DATA_SLOTS = 3 * TLB_BANKS + 1;
 /** Entries of the translated slots (all banks): dropped by SFENCE.VMA. */
 const TRANSLATED = 3 * TLB_BANKS * TLB_SIZE;
 
-/** The data TLB slot of MMU index kind `kind` in bank `bank` (slot × TLB_SIZE = its first entry). */
+/** The data TLB slot of MMU index kind `kind` in bank `bank` (dataTlbIndex(slot, lo) finds an entry in it). */
 export function dataSlot(kind: number, bank: number): number {
   return kind === MmuIdx.M ? 3 * TLB_BANKS : 3 * bank + kind;
+}
+
+/**
+ * Where the entry for virtual address low word `lo` in data-TLB slot `slot` (dataSlot) starts in
+ * DataTlb.e. The interpreter loop (exec.ts) and generated blocks (jit-gen.ts) compute the same
+ * inline, from a slot base (dataIdx × TlbGeom.SLOT) they keep.
+ */
+export function dataTlbIndex(slot: number, lo: number): number {
+  return slot * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
 }
 
 export class DataTlb {
   /**
    * The entries, TlbGeom.STRIDE int32 each, entry i at STRIDE × i: tagLo (the page's low word,
-   * -1 when invalid), tagHi, the page's byte offset in guest RAM. Callers index it as the
-   * interpreter does: dataIdx × TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK).
+   * -1 when invalid), tagHi, the page's byte offset in guest RAM; dataTlbIndex finds an entry.
    */
   readonly e = new Int32Array(DATA_SLOTS * TLB_SIZE * TlbGeom.STRIDE).fill(-1);
   /**
@@ -78,7 +85,7 @@ export class DataTlb {
 
   /** tlb_set_page: map the page of (lo, hi) for slot `idx` (dataSlot) to RAM page offset `ramOff`. */
   set(idx: number, lo: number, hi: number, ramOff: number): void {
-    const i = idx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+    const i = dataTlbIndex(idx, lo);
     const e = this.e;
     e[i] = lo & ~0xfff;
     e[i + 1] = hi;
@@ -114,7 +121,7 @@ export class DataTlb {
     const tag = lo & ~0xfff;
     const e = this.e;
     for (let idx = 0; idx < DATA_SLOTS; idx++) {
-      const i = idx * TlbGeom.SLOT + ((lo >>> TlbGeom.SHIFT) & TlbGeom.IMASK);
+      const i = dataTlbIndex(idx, lo);
       if (e[i] === tag && e[i + 1] === hi) e[i] = -1;
     }
   }

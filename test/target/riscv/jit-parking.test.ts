@@ -1,5 +1,5 @@
 /**
- * Parking (jit.ts): a compiled block runs its first calls (V8's type feedback), is then handed
+ * Parking (jit-park.ts): a compiled block runs its first calls (V8's type feedback), is then handed
  * back to the interpreter while V8 optimizes it on a background thread, and runs again once V8
  * has installed the optimized code. Through all of it the guest computes what the interpreter
  * alone computes, slice by slice.

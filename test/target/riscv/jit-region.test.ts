@@ -44,13 +44,14 @@ describe('mayLoopAt (the loop-threshold pre-check)', () => {
   /** bne a1, a2, d */
   const bne = (d: number) =>
     ((((d >> 12) & 1) << 31) | (((d >> 5) & 0x3f) << 25) | (12 << 20) | (11 << 15) | (1 << 12) | (((d >> 1) & 0xf) << 8) | (((d >> 11) & 1) << 7) | 0x63) >>> 0;
-  function pageWith(words: (number | undefined)[]): CodePage {
+  /** A page with the 32-bit instructions `words` decoded from byte offset `at` on (undefined: a slot left undecoded). */
+  function pageWith(words: (number | undefined)[], at = 0): CodePage {
     const page = new CodePage(0, 1);
     words.forEach((insn, i) => {
       if (insn === undefined) return;
       decode32(insn);
-      page.ops[4 * i] = DEC[0];
-      page.ops[4 * i + 1] = DEC[1];
+      page.ops[at + 4 * i] = DEC[0];
+      page.ops[at + 4 * i + 1] = DEC[1];
     });
     return page;
   }
@@ -70,12 +71,6 @@ describe('mayLoopAt (the loop-threshold pre-check)', () => {
   });
   test('code not decoded yet, or the page end: cannot tell, so maybe', () => {
     expect(mayLoopAt(pageWith([ADDI_A1, undefined]), 0)).toBe(true);
-    const page = pageWith([]);
-    for (let off = 4000; off < 4096; off += 4) {
-      decode32(ADDI_A1);
-      page.ops[off] = DEC[0];
-      page.ops[off + 1] = DEC[1];
-    }
-    expect(mayLoopAt(page, 4000)).toBe(true);
+    expect(mayLoopAt(pageWith(new Array<number>(24).fill(ADDI_A1), 4000), 4000)).toBe(true);
   });
 });

@@ -37,7 +37,7 @@ export function runLockstep(body: string, opts: LockstepOptions): { out: string;
   const asm = assembleTest(body);
   const saved: [number, number, number] = [...getJitThresholds(), getJitTier2Calls()];
   const parking = getJitParking();
-  setJitParking(false); // compiled blocks keep running (jit.ts parking would hand them back to the interpreter)
+  setJitParking(false); // compiled blocks keep running (jit-park.ts would hand them back to the interpreter)
   try {
     setJitThreshold(0);
     const interp = makeBench(asm.bin);
