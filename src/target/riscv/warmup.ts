@@ -149,10 +149,11 @@ function body(tag: string): Item[] {
   for (const [i, f] of ALU.entries()) push(f(T0 + (i % 3), A1 + (i % 3), A2 - (i % 2)), f(T3, A3, A2));
   for (const f of ALUW) push(f(T1, A1, A3), f(T2, A2, A4));
   for (const f of MULDIV) push(f(T0, A1, A3), f(T1, A2, A1), f(T2, A1, ZERO));
-  // All-ones operands: every partial product and sum of the 64-bit multiply helpers exceeds int32
-  // (without it V8 speculated small integers there and deoptimized the loop mid-boot: "overflow").
-  push(addi(T3, ZERO, -1));
-  for (const f of MULDIV) push(f(T0, T3, T3), f(T1, T3, A4));
+  // All-ones operands, and 2^63 - 1: every partial product of the 64-bit multiply helpers, and the
+  // sums of them mul64 wraps, exceed int32 (without them V8 speculated small integers there and
+  // deoptimized the loop mid-boot: "overflow").
+  push(addi(T3, ZERO, -1), srli(T4, T3, 1));
+  for (const f of MULDIV) push(f(T0, T3, T3), f(T1, T3, A4), f(T2, T4, T4));
   for (const f of MULDIVW) push(f(T0, A1, A3), f(T1, A4, ZERO));
   push(addi(T0, A1, -5), slti(T0, A1, 3), sltiu(T0, A2, -1), xori(T0, A1, 0x55), ori(T0, A2, -16), andi(T0, A1, 0x7f));
   push(slti(T0, A3, 9), slti(T0, A3, 2), sltiu(T0, A3, 9), sltiu(T0, A3, 2), ALU[3](T0, A3, A4), ALU[4](T0, A4, A3));
@@ -241,7 +242,6 @@ function program(): Item[] {
   void S0;
   void A5;
   void SP;
-  void T4;
   return p;
 }
 
@@ -313,8 +313,10 @@ export function warmUpInterpreter(makeCpu: (as: AddressSpace) => RiscvCpu): Warm
       cpu.reset(BigInt(RAM_BASE));
       // A breakpoint stop at the entry; and one never hit (inside the first instruction) for the
       // whole round, so compiled blocks on the page are passed over (the loop interprets them).
-      if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE));
-      if (round % 4 === 1) cpu.addBreakpoint(BigInt(RAM_BASE + 2));
+      if (round % 4 === 1) {
+        cpu.addBreakpoint(BigInt(RAM_BASE));
+        cpu.addBreakpoint(BigInt(RAM_BASE + 2));
+      }
       // Some rounds run in short slices, so the loop also leaves by its budget (as every slice of a
       // real guest does); without that feedback its first budget exit deoptimized it.
       let r = round % 4 === 2 ? cpu.run(7) : cpu.run(100000);
