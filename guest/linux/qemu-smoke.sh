@@ -10,7 +10,8 @@
 #                   we read it back from the image afterwards with debugfs
 #
 # Each case: start QEMU with its stdin on a FIFO, wait for the line
-# "vtrace-guest: init reached" on the serial console, then type a command
+# "vtrace-guest: init reached" on the serial console and for init's next line
+# and the shell's prompt after it (shell_started), then type a command
 # line (`echo hello-from-guest; ...; poweroff -f`), and require that
 # the guest printed `hello-from-guest` and QEMU exited with status 0 within
 # the time limit. Times to the marker and to QEMU's exit are printed.
@@ -60,6 +61,15 @@ PASS=0
 FAIL=0
 RESULTS=()
 
+# Has init printed its last line (the one after the marker, `vtrace-guest:
+# root=...`) and started the shell (something follows that line: the prompt)?
+# Only then is the command line typed: the tty echoes typed characters as they
+# arrive, and an echo landing inside a line a case expects (the root= line)
+# failed the -smp 2 case now and then.
+shell_started() {
+    tr -d '\r' < "$1" | awk '/^vtrace-guest: root=/ { seen = NR } END { exit !(seen && NR > seen) }'
+}
+
 # run_case NAME COMMAND_LINE EXPECT_REGEX... -- QEMU ARGS...
 #   COMMAND_LINE is typed into the guest shell after the marker appears.
 #   Each EXPECT_REGEX must match some line of the console log (grep -E).
@@ -82,7 +92,8 @@ run_case() {
 
     # Wait for the marker line (or QEMU dying, or the time limit).
     while :; do
-        if grep -q "$MARKER" "$logf" 2>/dev/null; then t_marker=$(now); break; fi
+        if [ -z "$t_marker" ] && grep -q "$MARKER" "$logf" 2>/dev/null; then t_marker=$(now); fi
+        if [ -n "$t_marker" ] && shell_started "$logf"; then break; fi
         kill -0 "$QPID" 2>/dev/null || { why="QEMU exited before the marker"; break; }
         [ "$(elapsed "$t0" "$(now)" | cut -d. -f1)" -lt "$TIMEOUT" ] || { why="no marker after ${TIMEOUT}s"; break; }
         sleep 0.02
