@@ -232,7 +232,10 @@ async function interactive(rl: readline.Interface, run: (line: string) => Promis
   });
   const next = async (prompt: string): Promise<string | null> => {
     rl.setPrompt(prompt);
-    rl.prompt();
+    // Keep the cursor where it is: text typed while the last command ran (readline already holds
+    // it) is shown after the prompt with the cursor at its end, as gdb does; prompt() alone would
+    // put the cursor at its start, and a Tab would complete there.
+    rl.prompt(true);
     while (lines.length === 0 && !closed) await new Promise<void>((r) => (wake = r));
     wake = null;
     return lines.length > 0 ? lines.shift()! : null;

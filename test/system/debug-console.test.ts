@@ -100,7 +100,7 @@ describe('vtrace debug -batch', () => {
 });
 
 describe.skipIf(!SCRIPT)('vtrace debug in a terminal', () => {
-  test('run, Ctrl-C stops the running machine, stepi, completion, history, Ctrl-C at the prompt, quit', { timeout: 120_000 }, async () => {
+  test('run, Ctrl-C stops the running machine, stepi, completion, history, Ctrl-C at the prompt, type-ahead, quit', { timeout: 120_000 }, async () => {
     // -bios none and no kernel: the hart runs forever from the reset vector (no guest to finish).
     const cmd = `${process.execPath} ${VTRACE} debug -q -bios none`;
     const g = spawnGuest(SCRIPT!, ['-qfec', cmd, '/dev/null'], { TERM: 'xterm' }); // TERM=dumb turns readline's completion off
@@ -123,8 +123,14 @@ describe.skipIf(!SCRIPT)('vtrace debug in a terminal', () => {
       await g.waitFor('Quit', 10_000);
       g.type('continue\r');
       await new Promise((r) => setTimeout(r, 500));
+      g.type('info br'); // typed ahead while the machine runs: it waits at the next prompt
+      await new Promise((r) => setTimeout(r, 300));
       g.type('\x03');
-      await g.waitFor(/Program received signal SIGINT[\s\S]*Program received signal SIGINT/, 30_000);
+      await g.waitFor(/Program received signal SIGINT[\s\S]*Program received signal SIGINT[\s\S]*\(vtrace\) [^\n]*info br/, 30_000);
+      g.type('\t'); // completes the typed-ahead word at its end, not at the line's start
+      await g.waitFor(/\(vtrace\) info br(\x1b\[\d+G)?eakpoints/, 10_000); // (readline appends at the cursor)
+      g.type('\r');
+      await g.waitFor('No breakpoints or watchpoints.', 10_000);
       g.type('quit\r');
       expect(await g.exited(30_000)).toBe(0);
       expect(g.output()).not.toMatch(/Error|internal error/);
