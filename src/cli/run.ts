@@ -136,7 +136,9 @@ async function runMachine(options: MachineOptions, frontEnd: FrontEndArgs): Prom
   if (failed) return 1;
   if (process.env.VTRACE_STATS && result.seconds > 0) {
     const mips = result.instructions / result.seconds / 1e6;
-    process.stderr.write(`vtrace: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+    // Startup: from this process's time origin (node starting) to the guest's first instruction.
+    const startup = result.startedAt === undefined ? '' : `, first instruction ${(result.startedAt - performance.timeOrigin).toFixed(0)} ms after start`;
+    process.stderr.write(`vtrace: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)${startup}\n`);
   }
   switch (result.exit.kind) {
     case 'poweroff':

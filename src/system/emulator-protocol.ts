@@ -40,6 +40,6 @@ export type EmulatorEvent =
   | { type: 'dtb-dumped'; path: string }
   /** A warning for the user's stderr (QEMU's wording, newline-terminated). */
   | { type: 'warning'; text: string }
-  | { type: 'exit'; exit: SerializableExit; instructions: number; seconds: number };
+  | { type: 'exit'; exit: SerializableExit; instructions: number; seconds: number; startedAt: number };
 
 export type SerializableExit = Exclude<RunExit, { kind: 'stopped' }> | { kind: 'stopped'; hart: number; reason: string };

@@ -193,5 +193,6 @@ export function main(data: EmulatorThreadData): void {
     exit: serial,
     instructions: machine.harts.reduce((a, h) => a + h.instret, 0) - instret0,
     seconds: (performance.now() - start) / 1000,
+    startedAt: performance.timeOrigin + start,
   });
 }

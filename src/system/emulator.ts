@@ -22,6 +22,8 @@ export interface EmulatorResult {
   exit: SerializableExit | { kind: 'crashed'; message: string };
   instructions: number;
   seconds: number;
+  /** When the guest's first instruction ran (ms since the epoch, performance.timeOrigin scale); absent if it never ran. */
+  startedAt?: number;
 }
 
 const SCRIPT = path.join(__dirname, 'emulator-entry.js');
@@ -97,7 +99,7 @@ export class EmulatorThread {
             result = { exit: { kind: 'quit' }, instructions: 0, seconds: 0 };
             break;
           case 'exit':
-            result = { exit: m.exit, instructions: m.instructions, seconds: m.seconds };
+            result = { exit: m.exit, instructions: m.instructions, seconds: m.seconds, startedAt: m.startedAt };
             break;
         }
       });

@@ -30,6 +30,21 @@ test('vtrace run boots the default guest on its own scratch disk: same transcrip
   expect(stableLines(r.stdout).join('\n') + '\n').toBe(expected('disk-legacy.txt'));
 });
 
+test('VTRACE_STATS=1: instructions, MIPS and the startup time on stderr at exit', { timeout: 120_000 }, async () => {
+  const t0 = Date.now();
+  const r = await run(process.execPath, [VTRACE, 'run'], 110_000, { VTRACE_STATS: '1' });
+  const wall = Date.now() - t0;
+  expect(r.stdout, r.stderr).toMatch(ALL_PASSED);
+  const m = /^vtrace: (\d+) instructions in ([\d.]+) s \(([\d.]+) MIPS\), first instruction (\d+) ms after start$/m.exec(r.stderr);
+  expect(m, r.stderr).not.toBeNull();
+  const [instructions, seconds, startup] = [Number(m![1]), Number(m![2]), Number(m![4])];
+  expect(instructions).toBeGreaterThan(0);
+  expect(seconds).toBeGreaterThan(0);
+  // The startup is part of what this test waited for, before the run's own seconds.
+  expect(startup).toBeGreaterThan(0);
+  expect(startup + seconds * 1000).toBeLessThanOrEqual(wall);
+});
+
 test('the guest\'s writes land in the image file given with -drive', { timeout: 120_000 }, async () => {
   const img = scratch('hd0.img');
   const r = await run(process.execPath, [VTRACE, 'run', '-drive', `file=${img},format=raw,id=hd0,if=none`, '-device', 'virtio-blk-device,drive=hd0'], 110_000);

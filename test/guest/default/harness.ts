@@ -57,9 +57,9 @@ export interface RunResult {
 }
 
 /** Runs a command to completion with no stdin; kills it (SIGKILL) after timeoutMs. */
-export function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+export function run(cmd: string, args: string[], timeoutMs: number, env?: Record<string, string>): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env === undefined ? undefined : { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
