@@ -178,7 +178,10 @@ export function jit_compile(cpu: RiscvCpu, page: CodePage, pageBase: number, hea
   if (region === null || (onlyLoops && !region.loops)) return;
   const body = new Gen(region).generate();
   const name = `blk_${(page.ramOff + head).toString(16)}`;
-  const src = `"use strict"; const { ${PREAMBLE_NAMES} } = E;\n// P: ${region.others.map((p) => `${p.delta}`).join(', ')}\nreturn function ${name}(cpu, x, pageBase, dBase, n0, left) {\n${body}\n};`;
+  // The block is a parenthesized function expression: V8 then compiles it eagerly, with the
+  // wrapper, instead of pre-parsing it here and parsing it again when prepareForOptimization
+  // compiles it (compile time of the warm-up's 105 blocks: −16 %, minimum of 15 runs).
+  const src = `"use strict"; const { ${PREAMBLE_NAMES} } = E;\n// P: ${region.others.map((p) => `${p.delta}`).join(', ')}\nreturn (function ${name}(cpu, x, pageBase, dBase, n0, left) {\n${body}\n});`;
   if (dumpDir !== undefined) dumpBlock(name, src);
   let fn: BlockFn;
   try {
