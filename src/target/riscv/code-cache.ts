@@ -71,13 +71,16 @@ export class CodePage {
   readonly blockLen = new Uint16Array(PAGE_SLOTS);
   readonly blockLo = new Uint16Array(PAGE_SLOTS);
   readonly blockEnd = new Uint16Array(PAGE_SLOTS);
-  /** Calls of the block at each head since it was compiled (jit.ts block_called, up to its tier-2 threshold). */
+  /**
+   * Calls of the block at each head since it was compiled (exec.ts counts them, up to its tier-2
+   * threshold; then BLOCK_CALLS_COUNTED).
+   */
   readonly blockCalls = new Uint32Array(PAGE_SLOTS);
   /** Per head: 2 once the block there is the tier-2 recompile (jit.ts jit_tier2). */
   readonly blockTier = new Uint8Array(PAGE_SLOTS);
   /**
-   * Blocks waiting for V8's optimized code (jit.ts, "parked"): head → landings since. The head is
-   * not marked in `ops` meanwhile, so the interpreter runs that code. null: none.
+   * Blocks waiting for V8's optimized code (jit-park.ts, "parked"): head → landings since. The
+   * head is not marked in `ops` meanwhile, so the interpreter runs that code. null: none.
    */
   parked: Map<number, number> | null = null;
   /** Head byte offsets of the live blocks. */

@@ -10,7 +10,8 @@
  * thread), and the block is parked: its head unmarked in CodePage.ops, our interpreter runs the
  * code, and landings on the head check every PARK_CHECK_EVERY whether the optimized code is
  * installed; then the head is marked again. Every DEOPT_CHECK_EVERY calls exec.ts has it checked
- * that V8 has not deoptimized the block since (and parked again if so). Without the V8 intrinsics blocks are never parked.
+ * that V8 has not deoptimized the block since (and parked again if so). Without the V8
+ * intrinsics blocks are never parked.
  */
 import type { CodePage } from './code-cache';
 import { isOptimized, optimizeSoon, tieringAvailable } from '../../util/v8-tiering';

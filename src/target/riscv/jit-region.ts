@@ -437,7 +437,7 @@ export function collectRegion(cpu: RiscvCpu, page: CodePage, pageBase: number, h
 
 /**
  * Cheap pre-check for jit.ts's loop-threshold compiles, which most slots that reach it fail (in a
- * Linux boot ~1600 of ~1800): could a tier-1 region at `head` be a loop? Walks the straight path
+ * Linux boot ~1200 of ~1600): could a tier-1 region at `head` be a loop? Walks the straight path
  * over the page's decoded ops only, as far as a tier-1 path goes (TIER1.main steps, ending at a
  * jump or a stop), and says no only when no branch on it, and not its final jump, goes back to the
  * head. Anything it cannot see cheaply (undecoded slots, the page end, an AUIPC+JALR jump) answers

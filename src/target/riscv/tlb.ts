@@ -6,8 +6,9 @@
  * compares and a read of the same entry (one cache line: entries are 4 int32, DataTlb.e). Only
  * plain RAM pages whose permission was checked for that MMU index are entered; MMIO, watched
  * pages and (for stores) pages holding decoded code always take the slow path. The tag is
- * (vaddr_lo & ~0xfff, vaddr_hi); an invalid entry is all -1, and the fast paths' tag compare
- * (`e[ti] === (lo & ~0xfff | alignment bits)`) clears bits 2..11, so no access matches it.
+ * (vaddr_lo & ~0xfff, vaddr_hi); an invalid entry has tagLo -1 (the flushes of whole slots fill
+ * entries with -1, those of one entry set its tagLo), and the fast paths' tag compare
+ * (`e[ti] === (lo & ~0xfff | alignment bits)`) clears bits 3..11, so no access matches it.
  *
  * MMU indexes (QEMU's riscv_cpu_mmu_index, plus S+SUM as QEMU's MMUIdx_S_SUM): permissions differ
  * per effective privilege, so each has its own entries and privilege switches need no flush.
