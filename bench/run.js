@@ -95,7 +95,8 @@ async function benchLinux(which) {
     for (let i = 0; i < REPEAT; i++) {
       const q = await runGuest('qemu-system-riscv64', [...machine, ...extra], cmd);
       qm.push(pick(q));
-      const v = await runGuest(process.execPath, [path.join(REPO, 'bin/vtrace'), 'run', ...machine, ...extra], cmd, { VTRACE_STATS: '1' });
+      // bin/vtrace run as `npx vtrace` runs it: through its shebang (node with its flags).
+      const v = await runGuest(path.join(REPO, 'bin/vtrace'), ['run', ...machine, ...extra], cmd, { VTRACE_STATS: '1' });
       vt.push(pick(v));
       stats = (v.stderr.match(/vtrace: .*MIPS\)/) || [''])[0];
       const s = /first instruction (\d+) ms after start/.exec(v.stderr);

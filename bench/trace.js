@@ -49,7 +49,7 @@ function runGuest(root, args, command) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const timed = fs.existsSync('/usr/bin/time');
-    const argv = [process.execPath, path.join(root, 'bin/vtrace'), 'run', ...args];
+    const argv = [path.join(root, 'bin/vtrace'), 'run', ...args]; // through its shebang, as `npx vtrace`
     const p = timed ? spawn('/usr/bin/time', ['-f', 'RUSAGE %U %S', ...argv], { stdio: 'pipe' }) : spawn(argv[0], argv.slice(1), { stdio: 'pipe' });
     let out = '';
     let err = '';

@@ -63,7 +63,7 @@ async function runOnce(dir, tui, tmp, i) {
   try {
     await s.waitFor(/bench\$/, 10_000);
     const args = ['-M', 'virt', '-m', '256M', '-kernel', path.join(dir, 'Image'), '-initrd', path.join(dir, 'initramfs.cpio.gz'), '-append', 'console=ttyS0', '-drive', `file=${path.join(dir, 'rootfs.ext4')},format=raw,id=hd0,if=none,readonly=on`, '-device', 'virtio-blk-device,drive=hd0', '-trace', "'*'", '--trace-out', out, ...(tui ? [] : ['--no-tui'])];
-    s.type(`${process.execPath} bin/vtrace run ${args.join(' ')} 2>${err}; echo BENCH-EXIT=$?`);
+    s.type(`./bin/vtrace run ${args.join(' ')} 2>${err}; echo BENCH-EXIT=$?`); // through its shebang, as `npx vtrace`
     s.keys('Enter');
     await s.waitFor(/vtrace-guest: root=/, 300_000);
     if (tui) {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { run } from '../guest/default/harness';
 import { VTRACE } from '../helpers/spawn-guest';
@@ -56,8 +57,27 @@ test('vtrace run --help lists the QEMU options', async () => {
 });
 
 test('a reader that closes the pipe early (`vtrace ... --help | head -1`) ends vtrace without a stack trace', async () => {
-  const { spawnSync } = await import('node:child_process');
   const r = spawnSync('bash', ['-c', `"${process.execPath}" "${VTRACE}" run --help | head -1 >/dev/null; "${process.execPath}" "${VTRACE}" strace --help | head -1 >/dev/null`], { encoding: 'utf8', timeout: 30_000 });
   expect(r.status).toBe(0);
   expect(r.stderr).not.toMatch(/EPIPE|Error:/);
+});
+
+const haveStrace = spawnSync('strace', ['-V']).status === 0;
+
+test('bin/vtrace run directly (as `npx vtrace` runs it) works', () => {
+  const r = spawnSync(VTRACE, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
+
+test.skipIf(!haveStrace)('its shebang starts node with one V8 background thread (strace shows the execve)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vtrace-shebang-'));
+  const log = path.join(dir, 'execve.txt');
+  try {
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', log, VTRACE, '--version'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/execve\("[^"]*node", \["node", "--v8-pool-size=1", "[^"]*bin\/vtrace", "--version"\]/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
