@@ -57,6 +57,8 @@ export interface RegionLimits {
   follow: boolean;
 }
 export const TIER1: RegionLimits = { main: 128, side: 0, callee: 0, total: 128, hotSides: false, follow: false };
+/** A long straight run (isLongStraightRun) at tier 1: as TCG's longest translation block. */
+export const TIER1_LONG: RegionLimits = { main: 512, side: 0, callee: 0, total: 512, hotSides: false, follow: false };
 export const TIER2: RegionLimits = { main: 160, side: 40, callee: 40, total: 256, hotSides: true, follow: true };
 /** Pages other than the head's one region may run code of. */
 const MAX_OTHER_PAGES = 3;
@@ -437,16 +439,18 @@ export function collectRegion(cpu: RiscvCpu, page: CodePage, pageBase: number, h
 
 /**
  * Cheap pre-check for jit.ts's loop-threshold compiles, which most slots that reach it fail (in a
- * Linux boot ~1200 of ~1600): could a tier-1 region at `head` be a loop? Walks the straight path
- * over the page's decoded ops only, as far as a tier-1 path goes (TIER1.main steps, ending at a
- * jump or a stop), and says no only when no branch on it, and not its final jump, goes back to the
- * head. Anything it cannot see cheaply (undecoded slots, the page end, an AUIPC+JALR jump) answers
- * yes, and collectRegion decides.
+ * Linux boot ~1200 of ~1600): could a tier-1 region at `head` be a loop, or a long straight run?
+ * Walks the straight path over the page's decoded ops only, as far as a tier-1 path goes
+ * (TIER1.main steps, ending at a jump or a stop), and says no only when no branch on it, and not
+ * its final jump, goes back to the head, and the path has some control flow (a branch, a jump, a
+ * CSR access) within those steps. Anything it cannot see cheaply (undecoded slots, the page end,
+ * an AUIPC+JALR jump) answers yes, and collectRegion decides (see isLongStraightRun).
  */
 export function mayLoopAt(page: CodePage, head: number): boolean {
   const ops = page.ops;
   let off = head;
   let prev = 0;
+  let straight = true;
   for (let n = 0; n < TIER1.main; n++) {
     if (off >= 4094) return true;
     const w = ops[off] & 0x7fffffff;
@@ -459,8 +463,22 @@ export function mayLoopAt(page: CodePage, head: number): boolean {
       return (prev & 0xff) === Op.AUIPC && ((prev >>> 8) & 127) === ((w >>> 15) & 127);
     }
     if (flow === Flow.STOP) return false;
+    if (flow !== Flow.GO || (w & 0xff) === Op.CSR) straight = false;
     prev = w;
     off += (w >>> 28) & 2 ? 2 : 4;
   }
-  return false;
+  return straight;
+}
+
+/**
+ * A region whose main path is TIER1.main instructions of straight-line code (no branch, jump or
+ * CSR access): unrolled code such as the kernel's blake2s_compress or chacha_permute's loop body,
+ * where each landing on the head interprets that many instructions. jit.ts compiles such a head
+ * at the loop threshold, as a loop: landings there are rare, but each is worth a hundred.
+ */
+export function isLongStraightRun(region: Region): boolean {
+  const steps = region.main.steps;
+  if (steps.length < TIER1.main) return false;
+  for (const s of steps) if (flowOf(s.i.w) !== Flow.GO || (s.i.w & 0xff) === Op.CSR) return false;
+  return true;
 }

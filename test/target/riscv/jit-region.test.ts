@@ -13,8 +13,8 @@ import { haveBinutils } from './helpers/asm';
 import { runLockstep } from './helpers/jit-lockstep';
 import { CodePage } from '../../../src/target/riscv/code-cache';
 import { DEC, decode32 } from '../../../src/target/riscv/decode';
-import { mayLoopAt } from '../../../src/target/riscv/jit-region';
-import { CALLS, REGION_PROGRAMS } from './helpers/jit-programs';
+import { mayLoopAt, TIER1 } from '../../../src/target/riscv/jit-region';
+import { CALLS, LONG_RUN, REGION_PROGRAMS } from './helpers/jit-programs';
 
 const TIERS: Record<string, [number, number, number]> = {
   'tier 1': [1, 1, 0xfffffffe],
@@ -35,6 +35,25 @@ describe.skipIf(!haveBinutils())('JIT regions in lockstep with the interpreter',
     // Some block runs code of another page: that page lists it as a dependent.
     const pages = jit.cpu.codeCache.pages.filter((p): p is CodePage => p !== undefined);
     expect(pages.some((p) => (p as unknown as { dependents: unknown[] }).dependents.length > 0)).toBe(true);
+  });
+});
+
+describe.skipIf(!haveBinutils())('long straight runs', () => {
+  test('compiled at the loop threshold though no loop is there, in blocks of up to 512 instructions chained across the page end', () => {
+    // Only loop-threshold compiles (30 landings; the 40 calls never reach 60000). The rest of the
+    // run is landed on only by the first block's exits, 10 times: compiled there because that
+    // block's compile warmed its exit.
+    const { jit } = runLockstep(LONG_RUN, { jit: [60000, 30, 0xfffffffe], maxSlice: 3000, seed: 11 });
+    const blocks = jit.cpu.codeCache.pages
+      .filter((p): p is CodePage => p !== undefined)
+      .flatMap((p) => p.heads.map((h) => ({ page: p, head: h, len: p.blockLen[h >>> 1] })));
+    // The function's head (512 instructions, up to TCG's longest TB), and the rest of the run,
+    // compiled from the first block's exit (warmed) on the next page.
+    const seen = JSON.stringify(blocks.map((b) => [b.page.ramOff, b.head, b.len]));
+    const first = blocks.find((b) => b.len === 512);
+    expect(first, seen).toBeDefined();
+    const exit = first!.head + 4 * 512 - 4096; // on the next page (no compressed instructions)
+    expect(blocks.some((b) => b.page.ramOff === first!.page.ramOff + 4096 && b.head === exit), seen).toBe(true);
   });
 });
 
@@ -68,6 +87,17 @@ describe('mayLoopAt (the loop-threshold pre-check)', () => {
   });
   test('a branch back to an earlier instruction, not the head: no loop there', () => {
     expect(mayLoopAt(pageWith([ADDI_A1, ADDI_A1, bne(-8), JAL_X0]), 4)).toBe(false);
+  });
+  test('a straight path of TIER1.main instructions with no control flow (unrolled code): yes', () => {
+    expect(mayLoopAt(pageWith(new Array<number>(TIER1.main + 2).fill(ADDI_A1)), 0)).toBe(true);
+  });
+  test('the same with a CSR access or a forward branch on it: no', () => {
+    const csrr = 0xc0102573; // csrr a0, time
+    const words = new Array<number>(TIER1.main + 2).fill(ADDI_A1);
+    words[60] = csrr;
+    expect(mayLoopAt(pageWith(words), 0)).toBe(false);
+    words[60] = bne(8);
+    expect(mayLoopAt(pageWith(words), 0)).toBe(false);
   });
   test('code not decoded yet, or the page end: cannot tell, so maybe', () => {
     expect(mayLoopAt(pageWith([ADDI_A1, undefined]), 0)).toBe(true);

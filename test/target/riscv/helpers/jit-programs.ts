@@ -296,6 +296,38 @@ pt_l0: .space 4096
 udata: .space 4096
 `;
 
+/**
+ * A function of 700 straight-line instructions (no branch, jump or CSR access until its return),
+ * starting near a page end so that it crosses into the next page, called 40 times: unrolled code
+ * as the kernel's blake2s_compress. Each call lands on its head once.
+ */
+export const LONG_RUN = `
+.option norvc
+.option norelax
+test:
+  mv s0, ra
+  li s1, 0
+  li s2, 40
+  li a0, 1
+  li a1, 3
+1:
+  call long_run
+  addi s1, s1, 1
+  blt s1, s2, 1b
+  RES a0
+  RES a1
+  mv ra, s0
+  ret
+.balign 4096
+.space 4096 - 1200
+long_run:
+.rept 350
+  addw a0, a0, a1
+  xor a1, a1, a0
+.endr
+  ret
+`;
+
 export const REGION_PROGRAMS: Record<string, string> = {
   'loops whose back edge is a side path, if/else arms, nested loops': LOOPS,
   'a loop whose arms each branch back to its head (inflate_fast)': ARMS_BRANCH_BACK,
