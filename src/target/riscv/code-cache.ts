@@ -79,10 +79,13 @@ export class CodePage {
   /** Per head: 2 once the block there is the tier-2 recompile (jit.ts jit_tier2). */
   readonly blockTier = new Uint8Array(PAGE_SLOTS);
   /**
-   * Blocks waiting for V8's optimized code (jit-park.ts, "parked"): head → landings since. The
-   * head is not marked in `ops` meanwhile, so the interpreter runs that code. null: none.
+   * Blocks waiting for V8's optimized code (jit-park.ts, "parked"), by head slot: 0 = not parked,
+   * else 1 + the landings since. The head is not marked in `ops` meanwhile, so the interpreter
+   * runs that code. null until a block of the page is first parked (then kept).
    */
-  parked: Map<number, number> | null = null;
+  parked: Uint16Array | null = null;
+  /** How many heads are parked now. */
+  parkedCount = 0;
   /** Head byte offsets of the live blocks. */
   heads: number[] = [];
   /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
@@ -106,7 +109,7 @@ export class CodePage {
     // Fields that change after construction: stored twice here so V8 tracks them as mutable from
     // the start (a first change later would deoptimize the interpreter loop, which reads them).
     this.blocks = null;
-    this.parked = new Map();
+    this.parked = new Uint16Array(0);
     this.parked = null;
     this.heads = [];
     this.smc = 0;
@@ -160,6 +163,28 @@ export class CodePage {
     this.blocks[s] = undefined;
     this.heads = this.heads.filter((h) => h !== head);
     this.heat[s] = 0;
+    this.unpark(head);
+  }
+
+  /** Mark the block at `head` parked (jit-park.ts), with no landings yet. */
+  park(head: number): void {
+    if (this.parked === null) this.parked = new Uint16Array(PAGE_SLOTS);
+    if (this.parked[head >>> 1] === 0) this.parkedCount++;
+    this.parked[head >>> 1] = 1;
+  }
+
+  /** The block at `head` is no longer waited for (running, or dropped). */
+  unpark(head: number): void {
+    if (this.parked === null || this.parked[head >>> 1] === 0) return;
+    this.parked[head >>> 1] = 0;
+    this.parkedCount--;
+  }
+
+  /** Byte offsets of the heads parked now (tests, debugging). */
+  parkedHeads(): number[] {
+    const out: number[] = [];
+    if (this.parked !== null) this.parked.forEach((v, s) => v !== 0 && out.push(s * 2));
+    return out;
   }
 
   /** Forget every block overlapping byte offsets [a, b), and the other pages' blocks running code here. */
@@ -172,6 +197,7 @@ export class CodePage {
       if (this.blockLo[s] < b && this.blockEnd[s] > a) {
         this.ops[h] &= 0x7fffffff;
         this.blocks![s] = undefined;
+        this.unpark(h);
       } else keep.push(h);
     }
     this.heads = keep;
@@ -185,6 +211,8 @@ export class CodePage {
     this.heat.fill(0);
     if (this.blocks !== null) this.blocks.fill(undefined);
     this.heads = [];
+    if (this.parked !== null) this.parked.fill(0);
+    this.parkedCount = 0;
   }
 }
 

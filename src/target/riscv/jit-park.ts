@@ -52,29 +52,27 @@ export function jit_feedback_done(page: CodePage, head: number, k: number): void
     }
   } else if (page.ops[head] < 0) {
     page.ops[head] &= 0x7fffffff;
-    if (page.parked === null) page.parked = new Map();
-    page.parked.set(head, 0);
+    page.park(head);
   }
 }
 
-/** land(): execution landed on `off` of a page with parked blocks. */
+/** land(): execution landed on `off`, the head of a parked block (page.parked[off >>> 1] !== 0). */
 export function parked_landed(page: CodePage, off: number): void {
   const parked = page.parked!;
-  const k = parked.get(off);
-  if (k === undefined) return;
-  if ((k + 1) % PARK_CHECK_EVERY !== 0 && k + 1 < PARK_LIMIT) {
-    parked.set(off, k + 1);
+  const s = off >>> 1;
+  const k = parked[s]; // 1 + landings so far
+  if (k % PARK_CHECK_EVERY !== 0 && k < PARK_LIMIT) {
+    parked[s] = k + 1;
     return;
   }
-  const fn = page.blocks?.[off >>> 1];
+  const fn = page.blocks?.[s];
   // Still the block that was parked (not dropped since: its code unchanged)?
   if (fn !== undefined && page.ops[off] !== 0) {
-    if (!isOptimized(fn) && k + 1 < PARK_LIMIT) {
-      parked.set(off, k + 1);
+    if (!isOptimized(fn) && k < PARK_LIMIT) {
+      parked[s] = k + 1;
       return;
     }
     page.ops[off] |= 0x80000000;
   }
-  parked.delete(off);
-  if (parked.size === 0) page.parked = null;
+  page.unpark(off);
 }

@@ -120,7 +120,8 @@ export function land(cpu: RiscvCpu, page: CodePage, off: number): void {
       jit_compile(cpu, page, cpu.fetchVBase, off, h !== threshold);
     }
   }
-  if (page.parked !== null) parked_landed(page, off);
+  const parked = page.parked;
+  if (parked !== null && parked[s] !== 0) parked_landed(page, off);
 }
 
 /** Everything generated code refers to, bound once per address space. */

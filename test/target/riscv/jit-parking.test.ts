@@ -36,7 +36,7 @@ function heads(pages: readonly (CodePage | undefined)[]): { parked: Set<number>;
   const marked = new Set<number>();
   for (const p of pages) {
     if (p === undefined || p.blocks === null) continue;
-    for (const h of p.parked?.keys() ?? []) parked.add(p.ramOff + h);
+    for (const h of p.parkedHeads()) parked.add(p.ramOff + h);
     for (const h of p.heads) if (p.ops[h] < 0) marked.add(p.ramOff + h);
   }
   return { parked, marked };
