@@ -40,7 +40,12 @@ describe.skipIf(!haveTmux())('vtrace run with the live TUI', () => {
     s = await t.waitFor(/vcpu_run_begin cpu 0 pc 0x80200000/, 30_000);
 
     t.keys('c');
-    s = await t.waitFor('machine: exited (powered off, status 0)', 120_000);
+    await t.waitFor('machine: exited (powered off, status 0)', 120_000);
+    // A capture can catch ink halfway through redrawing the screen (the status line alone once
+    // matched a half-drawn frame in CI): wait for a frame with everything checked below.
+    const whole = /(?=[\s\S]*vtrace default guest: all 9 checks passed)(?=[\s\S]*vcpu0 +idle)(?=[\s\S]*worker-\d+ +idle +6 jobs)(?=[\s\S]*in flight 0 +done 6)/;
+    s = await t.waitFor(whole, 10_000);
+    expect(s).toContain('machine: exited (powered off, status 0)');
     expect(s).toContain('vtrace default guest: all 9 checks passed');
     // Threads: the vCPU and the pool worker that did the guest's I/O.
     expect(s).toMatch(/vcpu0 +idle/);
