@@ -4,7 +4,9 @@
  * renders nothing interactive when it thinks it runs in CI).
  *
  * Contract: every session is killed by kill() (call it in afterAll/finally); waitFor polls the
- * pane and fails with the last screen after `ms`.
+ * pane and fails with the last screen after `ms`. A capture can catch a full-screen program
+ * halfway through redrawing (its top lines new, the rest not drawn yet): wait for everything a
+ * test then reads from the screen together (waitFor with a list), not for one line of it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -36,13 +38,15 @@ export class Tmux {
     return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
   }
 
-  async waitFor(re: RegExp | string, ms: number): Promise<string> {
+  /** The first capture within `ms` showing `re` (or every one of a list of patterns at once). */
+  async waitFor(re: RegExp | string | readonly (RegExp | string)[], ms: number): Promise<string> {
     const end = Date.now() + ms;
+    const all = Array.isArray(re) ? re : [re];
     let screen = '';
     for (;;) {
       screen = this.capture();
-      if (typeof re === 'string' ? screen.includes(re) : re.test(screen)) return screen;
-      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${String(re)}; the screen:\n${screen}`);
+      if (all.every((p) => (typeof p === 'string' ? screen.includes(p) : p.test(screen)))) return screen;
+      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${all.map(String).join(' and ')}; the screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
