@@ -52,6 +52,11 @@ export const BLOCK_CALLS_COUNTED = 0x7fffffff;
 /** Invalidations after which a page stops getting compiled blocks (code and data mixed). */
 const SMC_LIMIT = 32;
 
+/** A page's block arrays before its first block (CodePage.blocks): all zero, never written. */
+const NO_BLOCKS_U16 = new Uint16Array(PAGE_SLOTS);
+const NO_BLOCKS_U32 = new Uint32Array(PAGE_SLOTS);
+const NO_BLOCKS_U8 = new Uint8Array(PAGE_SLOTS);
+
 export class CodePage {
   /**
    * ops[2*slot] = packed word (0 = not decoded), ops[2*slot+1] = imm. Bit 31 of the packed word
@@ -65,19 +70,21 @@ export class CodePage {
   /**
    * Compiled blocks by head slot (lazily made); per head: the most instructions the block runs
    * before it checks its budget (the caller only enters it with that many left), and the byte
-   * range [blockLo, blockEnd) of the page its instructions lie in.
+   * range [blockLo, blockEnd) of the page its instructions lie in. These per-head arrays, and
+   * blockCalls and blockTier, are the shared all-zero NO_BLOCKS_* until the page's first block
+   * (most code pages never get one: 22 KB each saved); only heads with a block are written.
    */
   blocks: (BlockFn | undefined)[] | null = null;
-  readonly blockLen = new Uint16Array(PAGE_SLOTS);
-  readonly blockLo = new Uint16Array(PAGE_SLOTS);
-  readonly blockEnd = new Uint16Array(PAGE_SLOTS);
+  blockLen = NO_BLOCKS_U16;
+  blockLo = NO_BLOCKS_U16;
+  blockEnd = NO_BLOCKS_U16;
   /**
    * Calls of the block at each head since it was compiled (exec.ts counts them, up to its tier-2
    * threshold; then BLOCK_CALLS_COUNTED).
    */
-  readonly blockCalls = new Uint32Array(PAGE_SLOTS);
+  blockCalls = NO_BLOCKS_U32;
   /** Per head: 2 once the block there is the tier-2 recompile (jit.ts jit_tier2). */
-  readonly blockTier = new Uint8Array(PAGE_SLOTS);
+  blockTier = NO_BLOCKS_U8;
   /**
    * Blocks waiting for V8's optimized code (jit-park.ts, "parked"), by head slot: 0 = not parked,
    * else 1 + the landings since. The head is not marked in `ops` meanwhile, so the interpreter
@@ -111,6 +118,12 @@ export class CodePage {
     this.blocks = null;
     this.parked = new Uint16Array(0);
     this.parked = null;
+    this.blockLen = this.blockLo = this.blockEnd = new Uint16Array(0);
+    this.blockLen = this.blockLo = this.blockEnd = NO_BLOCKS_U16;
+    this.blockCalls = new Uint32Array(0);
+    this.blockCalls = NO_BLOCKS_U32;
+    this.blockTier = new Uint8Array(0);
+    this.blockTier = NO_BLOCKS_U8;
     this.heads = [];
     this.smc = 0;
     this.hasCode = false;
@@ -124,7 +137,14 @@ export class CodePage {
 
   /** Record a compiled block at byte offset `head` covering bytes [lo, end) of the page. */
   addBlock(head: number, fn: BlockFn, len: number, lo: number, end: number): void {
-    if (this.blocks === null) this.blocks = new Array<BlockFn | undefined>(PAGE_SLOTS).fill(undefined);
+    if (this.blocks === null) {
+      this.blocks = new Array<BlockFn | undefined>(PAGE_SLOTS).fill(undefined);
+      this.blockLen = new Uint16Array(PAGE_SLOTS);
+      this.blockLo = new Uint16Array(PAGE_SLOTS);
+      this.blockEnd = new Uint16Array(PAGE_SLOTS);
+      this.blockCalls = new Uint32Array(PAGE_SLOTS);
+      this.blockTier = new Uint8Array(PAGE_SLOTS);
+    }
     const s = head >>> 1;
     this.blocks[s] = fn;
     this.blockLen[s] = len;
