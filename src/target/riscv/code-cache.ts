@@ -91,8 +91,6 @@ export class CodePage {
    * runs that code. null until a block of the page is first parked (then kept).
    */
   parked: Uint16Array | null = null;
-  /** How many heads are parked now. */
-  parkedCount = 0;
   /** Head byte offsets of the live blocks. */
   heads: number[] = [];
   /** Invalidations seen; past SMC_LIMIT the page is left to the interpreter. */
@@ -189,15 +187,12 @@ export class CodePage {
   /** Mark the block at `head` parked (jit-park.ts), with no landings yet. */
   park(head: number): void {
     if (this.parked === null) this.parked = new Uint16Array(PAGE_SLOTS);
-    if (this.parked[head >>> 1] === 0) this.parkedCount++;
     this.parked[head >>> 1] = 1;
   }
 
   /** The block at `head` is no longer waited for (running, or dropped). */
   unpark(head: number): void {
-    if (this.parked === null || this.parked[head >>> 1] === 0) return;
-    this.parked[head >>> 1] = 0;
-    this.parkedCount--;
+    if (this.parked !== null) this.parked[head >>> 1] = 0;
   }
 
   /** Byte offsets of the heads parked now (tests, debugging). */
@@ -232,7 +227,6 @@ export class CodePage {
     if (this.blocks !== null) this.blocks.fill(undefined);
     this.heads = [];
     if (this.parked !== null) this.parked.fill(0);
-    this.parkedCount = 0;
   }
 }
 
