@@ -463,7 +463,7 @@ export function mayLoopAt(page: CodePage, head: number): boolean {
       return (prev & 0xff) === Op.AUIPC && ((prev >>> 8) & 127) === ((w >>> 15) & 127);
     }
     if (flow === Flow.STOP) return false;
-    if (flow !== Flow.GO || (w & 0xff) === Op.CSR) straight = false;
+    if (!isStraightLine(w)) straight = false;
     prev = w;
     off += (w >>> 28) & 2 ? 2 : 4;
   }
@@ -479,6 +479,11 @@ export function mayLoopAt(page: CodePage, head: number): boolean {
 export function isLongStraightRun(region: Region): boolean {
   const steps = region.main.steps;
   if (steps.length < TIER1.main) return false;
-  for (const s of steps) if (flowOf(s.i.w) !== Flow.GO || (s.i.w & 0xff) === Op.CSR) return false;
+  for (const s of steps) if (!isStraightLine(s.i.w)) return false;
   return true;
+}
+
+/** Straight-line code for a long run: falls through, and is not a CSR access (a tier-1 path ends after one). */
+function isStraightLine(w: number): boolean {
+  return flowOf(w) === Flow.GO && (w & 0xff) !== Op.CSR;
 }
