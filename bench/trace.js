@@ -210,7 +210,7 @@ function benchIoPath(notrace, tmp) {
   for (let i = 0; i < ROUNDS.io; i++) {
     for (let k = 0; k < roots.length; k++) {
       const j = (i + k) % roots.length;
-      const r = spawnSync('/usr/bin/time', ['-f', 'RUSAGE %U %S', process.execPath, path.join(roots[j], 'bench/io-block.js'), '--no-fio', '--seconds', String(SECONDS), '--size-mib', '64', '--file', file], { encoding: 'utf8' });
+      const r = spawnSync('/usr/bin/time', ['-f', 'RUSAGE %U %S', process.execPath, path.join(roots[j], 'bench/io-block.js'), '--no-fio', '--no-qemu', '--seconds', String(SECONDS), '--size-mib', '64', '--file', file], { encoding: 'utf8' });
       const iops = /(\d+) IOPS/.exec(r.stdout);
       const ru = /RUSAGE ([\d.]+) ([\d.]+)/.exec(r.stderr);
       if (r.status !== 0 || !iops || !ru) throw new Error(`io-block failed: ${r.stdout}${r.stderr}`);
