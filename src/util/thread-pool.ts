@@ -1,73 +1,54 @@
 /**
  * The thread pool (QEMU util/thread-pool.c): runs blocking work — the file-posix driver's
  * preadv/pwritev/fdatasync — on worker threads and completes it in the submitting AioContext.
- *
- * Workers are real worker_threads (thread-pool-worker.ts), named worker-N, created on demand up to
- * max_threads (vtrace default min(64, 4 × CPUs), see THREAD_POOL_MAX_DEFAULT; QEMU's is 64),
- * leaving after idle_timeout_ms (QEMU: 10 s) without work unless that would go under min_threads.
- *
- * Hand-off (shared memory; layout in thread-pool-funcs.ts). The submitting thread never returns
- * to its event loop, so nothing here may depend on it:
- * - Each in-flight element owns a job record in the pool's shared area: state word, ret, and for a
- *   *fast* function (one with an encoder here and a runner in the workers, e.g. file-posix's
- *   handle_aiocb_rw) its argument encoded as numbers; iov buffers are named by the id of a
- *   registered SharedArrayBuffer (threadPoolBufferId: guest RAM is registered with every worker
- *   once, on its second use, or explicitly with thread_pool_register_buffer). Submitting a fast
- *   job = encode, push (slot, gen) on the shared submission ring, and Atomics.notify only when a
- *   worker sleeps (P_IDLE). No postMessage, no structured clone.
- * - Anything else (arbitrary arguments, unregistered buffers) is a *message job*: the argument is
- *   posted (structured clone) to one idle worker's MessagePort, as before; the record still
- *   carries state and ret. Such jobs wait here (request_list) until a worker is idle.
- * - Workers take ring entries with a compareExchange on the ring head and claim the record
- *   QUEUED → ACTIVE; thread_pool_cancel claims QUEUED → DONE with -ECANCELED; whoever wins owns the
- *   element, so a cancelled job never runs and an active one completes normally, as in QEMU.
- * - Completion: the worker writes ret, then DONE, puts the slot in the shared completion ring and
- *   schedules the pool's completion BH (a shared BH: EventNotifier chained to the context's
- *   notifier) only if it is not pending already. thread_pool_completion_bh drains the ring and runs
- *   every finished element's callback in one run, in completion order.
- * - Growth: a first worker is started at once; another only when a job has waited longer than
- *   spawn_threshold_ms (default 10 ms) with no worker taking a job, i.e. while none is idle, one at a time (the next once the
- *   previous is up), up to max_threads. Page-cached 4 KiB reads take ~2.5 µs on a worker, so a
- *   deep queue on one worker drains long before that; a blocked worker (slow disk, a gate in a
- *   test) makes jobs wait and the pool grows. QEMU grows as soon as no thread is idle: with
- *   pthreads that is cheap, with Node isolates on few cores it only adds contention.
+ * This file is QEMU's interface (thread_pool_submit_aio/_co, thread_pool_cancel, the completion
+ * BH, thread_pool_free) and the ThreadPool object; the rest of the submitting side is split by
+ * concern:
+ *   thread-pool-handoff.ts  how an element reaches a worker and comes back (shared rings, records,
+ *                           message jobs, cancellation's claim)
+ *   thread-pool-spawn.ts    starting, waking and reaping workers; when the pool grows
+ *   thread-pool-worker.ts   the worker thread itself
+ *   thread-pool-funcs.ts    what both sides share: the function registry and the memory layout
  *
  * Contract: a pool belongs to one AioContext (aio_get_thread_pool(ctx)); every function here runs
  * on that context's thread. Callbacks run from that context's aio_poll/main_loop_wait.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { AioContext, aio_timer_new } from './aio-context';
-import { QEMUBH, SharedBHDescriptor, aio_bh_new, qemu_bh_cancel, qemu_bh_delete, qemu_bh_schedule, shareBH } from './aio-bh';
-import { eventNotifierArena, utilSequenceNext } from './event-notifier';
-import { aio_co_wake, qemu_coroutine_self, qemu_coroutine_yield_here, qemu_in_coroutine, CoroutineError, type Coroutine, type coroutine_fn } from './coroutine';
-import { QEMU_CLOCK_REALTIME, SCALE_NS, QEMUTimer, timer_del, timer_free, timer_mod_ns, timer_pending, qemu_clock_get_ns } from './qemu-timer';
+import { AioContext } from './aio-context';
+import {
+  QEMUBH,
+  SharedBHDescriptor,
+  aio_bh_new,
+  qemu_bh_cancel,
+  qemu_bh_delete,
+  qemu_bh_schedule,
+  shareBH,
+} from './aio-bh';
+import {
+  aio_co_wake,
+  qemu_coroutine_self,
+  qemu_coroutine_yield_here,
+  qemu_in_coroutine,
+  CoroutineError,
+  type Coroutine,
+  type coroutine_fn,
+} from './coroutine';
+import { QEMUTimer, timer_del, timer_free } from './qemu-timer';
 import { utilBacktraceHooks, utilTraceHooks } from './trace-hooks';
 import { utilWorkerScript, workerModulePath } from './worker-script';
 import {
-  CQ_BASE,
-  CQ_CAP,
   ECANCELED,
   EINPROGRESS,
-  EINVAL,
-  EIO,
   GEN_MASK,
   NSLOTS,
-  P_CQ_HEAD,
   P_CQ_PENDING,
   P_CUR_THREADS,
   P_IDLE,
   P_MIN_THREADS,
-  P_MSG_WAITING,
   P_SPIN,
-  P_SQ_HEAD,
-  P_SQ_SEQ,
-  P_SQ_TAIL,
   POOL_AREA_WORDS,
-  type PoolToWorker,
-  R_ARGS,
   R_ERR,
-  R_FUNC,
   R_ID,
   R_LINK_HI,
   R_LINK_LO,
@@ -76,21 +57,35 @@ import {
   R_WORKER,
   REC_BASE,
   REC_WORDS,
-  SQ_BASE,
-  SQ_CAP,
   THREAD_POOL_MAX_DEFAULT,
   ThreadState,
   W_CUR,
-  W_DOORBELL,
   W_JOBS,
   W_STATUS,
   W_THREAD_ID,
   W_TID,
-  W_WORDS,
   WorkerStatus,
   type WorkerToPool,
 } from './thread-pool-funcs';
-import type { ThreadPoolWorkerData } from './thread-pool-worker';
+import {
+  drain_completions,
+  elem_fail,
+  hand_off,
+  thread_pool_dispatch,
+  thread_pool_kick,
+  type FastJobWriter,
+} from './thread-pool-handoff';
+import {
+  PoolWorker,
+  defaultSpin,
+  post_to_worker,
+  reap_workers,
+  spawn_thread,
+  thread_pool_maybe_spawn,
+  wake_all,
+} from './thread-pool-spawn';
+
+export { threadPoolRegisterFastEncoder, type FastJobWriter, type ThreadPoolFastEncoder } from './thread-pool-handoff';
 
 export { ThreadState, WorkerStatus, THREAD_POOL_MAX_DEFAULT };
 export type BlockCompletionFunc = (opaque: any, ret: number) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -119,37 +114,9 @@ export function threadPoolAddModule(file: string): void {
   if (!defaultModules.includes(file)) defaultModules.push(file);
 }
 
-/** Where a fast encoder writes a job's argument (see FastJob in thread-pool-funcs.ts). */
-export interface FastJobWriter {
-  readonly i32: Int32Array;
-  readonly u32: Uint32Array;
-  readonly f64: Float64Array;
-  /** Int32 index of the first argument word (REC_ARGS words available); Float64 index = base >> 1. */
-  base: number;
-  /** Id of a SharedArrayBuffer the workers know, or -1 (then the job must go as a message). */
-  bufferId(sab: ArrayBufferLike): number;
-}
-/** Encode `arg` for the workers' fast runner of the same name; false = send it as a message job. */
-export type ThreadPoolFastEncoder = (arg: any, w: FastJobWriter) => boolean; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const fastEncoders = new Map<string, { id: number; encode: ThreadPoolFastEncoder }>();
-const fastNames: string[] = [];
-
-/**
- * Submitting side: jobs of `name` whose argument `encode` accepts are passed through shared memory.
- * The workers must have a runner (registerPoolFastFunction) under the same name.
- */
-export function threadPoolRegisterFastEncoder(name: string, encode: ThreadPoolFastEncoder): void {
-  const e = fastEncoders.get(name);
-  if (e !== undefined) e.encode = encode;
-  else {
-    fastEncoders.set(name, { id: fastNames.length, encode });
-    fastNames.push(name);
-  }
-}
-
 /** Buffers auto-registered per pool at most (explicit registrations are not limited). */
 const AUTO_BUFFERS_MAX = 16;
+
 const DEFAULT_SPAWN_THRESHOLD_MS = 10;
 
 /** QEMU's ThreadPoolElement (its BlockAIOCB part: cb, opaque). */
@@ -189,19 +156,6 @@ export class ThreadPoolElement {
       if (w >= 0) this.workerIndex = w;
     }
     return this.workerIndex < 0 ? null : `worker-${this.workerIndex}`;
-  }
-}
-
-class PoolWorker {
-  constructor(
-    readonly index: number,
-    readonly name: string,
-    readonly worker: Worker,
-    readonly block: Int32Array,
-    readonly port: MessagePort,
-  ) {}
-  get status(): WorkerStatus {
-    return Atomics.load(this.block, W_STATUS);
   }
 }
 
@@ -354,16 +308,6 @@ export class ThreadPool implements FastJobWriter {
   }
 }
 
-/**
- * Idle spinning before Atomics.wait: measured on 2 CPUs it only slows things down (spin 2000:
- * -4%, 20000: -66%; the submitting thread needs the CPU), so workers sleep at once by default.
- */
-function defaultSpin(): number {
-  const env = process.env.VTRACE_POOL_SPIN;
-  if (env !== undefined && env !== '') return Math.max(0, Number(env) | 0);
-  return 0;
-}
-
 /** thread_pool_new: a pool completing in `ctx`. Throws if the worker script is missing or stale. */
 export function thread_pool_new(ctx: AioContext, opts?: ThreadPoolOptions): ThreadPool {
   const pool = new ThreadPool(ctx, opts);
@@ -375,17 +319,6 @@ export function thread_pool_new(ctx: AioContext, opts?: ThreadPoolOptions): Thre
 export function aio_get_thread_pool(ctx: AioContext): ThreadPool {
   if (ctx.thread_pool === null) ctx.thread_pool = thread_pool_new(ctx);
   return ctx.thread_pool;
-}
-
-function post_to_worker(w: PoolWorker, msg: PoolToWorker): void {
-  w.port.postMessage(msg);
-  Atomics.add(w.block, W_DOORBELL, 1);
-}
-
-/** Wake every sleeping worker (after a message: the addressee is one of them). */
-function wake_all(pool: ThreadPool): void {
-  Atomics.add(pool.i32, P_SQ_SEQ, 1);
-  Atomics.notify(pool.i32, P_SQ_SEQ);
 }
 
 /**
@@ -402,247 +335,6 @@ export function thread_pool_register_buffer(pool: ThreadPool, sab: SharedArrayBu
   pool.bufferList.push([id, sab, base]);
   for (const w of pool.workers) if (w.status !== WorkerStatus.EXITED) post_to_worker(w, { type: 'buffer', id, sab, base });
   return id;
-}
-
-/** Start a worker; it reports IDLE (and kicks the completion BH) once it runs. */
-function spawn_thread(pool: ThreadPool): PoolWorker {
-  const index = utilSequenceNext();
-  const name = `worker-${index}`;
-  const block = new Int32Array(new SharedArrayBuffer(W_WORDS * 4));
-  block[W_CUR] = -1;
-  block[W_STATUS] = WorkerStatus.STARTING;
-  const ch = new MessageChannel();
-  pool.fastKnown = fastNames.length;
-  const data: ThreadPoolWorkerData = {
-    kind: 'thread-pool-worker',
-    name,
-    index,
-    block: block.buffer as SharedArrayBuffer,
-    area: pool.area,
-    port: ch.port2,
-    arena: eventNotifierArena(),
-    completion_bh: pool.completion_bh_shared,
-    modules: pool.modules,
-    idle_timeout_ms: pool.idle_timeout_ms,
-    buffers: pool.bufferList.slice(),
-    fast: fastNames.map((n, i) => [i, n] as [number, string]),
-  };
-  Atomics.add(pool.i32, P_CUR_THREADS, 1);
-  const worker = new Worker(pool.script, { name, workerData: data, transferList: [ch.port2] });
-  worker.unref();
-  ch.port1.unref();
-  // Seen only when this thread returns to its event loop (tests, the CLI); workers report through
-  // shared memory otherwise. A crash still must not leave the worker counted as alive.
-  worker.on('error', (e) => pool.fatal.push(`${name}: ${e instanceof Error ? e.message : String(e)}`));
-  worker.on('exit', () => {
-    if (Atomics.load(block, W_STATUS) !== WorkerStatus.EXITED) {
-      Atomics.sub(pool.i32, P_CUR_THREADS, 1);
-      Atomics.store(block, W_STATUS, WorkerStatus.EXITED);
-    }
-  });
-  const w = new PoolWorker(index, name, worker, block, ch.port1);
-  pool.workers.push(w);
-  pool.starting = w;
-  return w;
-}
-
-/** Fast-function ids registered after some workers started: tell them. */
-function announce_fast(pool: ThreadPool): void {
-  for (let id = pool.fastKnown; id < fastNames.length; id++) {
-    for (const w of pool.workers) if (w.status !== WorkerStatus.EXITED) post_to_worker(w, { type: 'fast', id, name: fastNames[id] });
-  }
-  pool.fastKnown = fastNames.length;
-}
-
-/** Complete a still-QUEUED element here with `ret` (no worker will run it). */
-function elem_fail(pool: ThreadPool, req: ThreadPoolElement, ret: number, error: string | null): boolean {
-  if (req.done) return false;
-  if (req.slot >= 0) {
-    const g = req.gen << 2;
-    const st = REC_BASE + req.slot * REC_WORDS + R_STATE;
-    if (Atomics.compareExchange(pool.i32, st, g | ThreadState.THREAD_QUEUED, g | ThreadState.THREAD_DONE) !== (g | ThreadState.THREAD_QUEUED)) return false;
-    pool.i32[REC_BASE + req.slot * REC_WORDS + R_RET] = ret;
-  } else {
-    req.ret = ret;
-    req.done = true; // never had a record: completes from the list below
-  }
-  if (error !== null) req.error = error;
-  // Left in request_list if it is there: dispatch skips finished elements.
-  pool.done_list.push(req);
-  qemu_bh_schedule(pool.completion_bh);
-  return true;
-}
-
-function reap_workers(pool: ThreadPool): void {
-  for (let i = pool.workers.length - 1; i >= 0; i--) {
-    const w = pool.workers[i];
-    if (w.status === WorkerStatus.EXITED) {
-      pool.drainWorker(w);
-      w.port.close();
-      pool.workers.splice(i, 1);
-      if (pool.starting === w) pool.starting = null;
-    }
-  }
-}
-
-/** Put a recorded fast job on the submission ring; false if the ring is full. */
-function sq_push(pool: ThreadPool, req: ThreadPoolElement): boolean {
-  const i32 = pool.i32;
-  const t = i32[P_SQ_TAIL]; // only this thread writes it
-  if (((t - Atomics.load(i32, P_SQ_HEAD)) | 0) >= SQ_CAP) return false;
-  const e = SQ_BASE + 2 * (t & (SQ_CAP - 1));
-  i32[e] = req.slot;
-  i32[e + 1] = req.gen;
-  Atomics.store(i32, P_SQ_TAIL, (t + 1) | 0);
-  // Wake sleeping workers once per batch of submissions, not per job: a futex wake costs
-  // microseconds on each side and a woken worker usually drains the ring before the next push.
-  // The wake happens at the end of the completion BH (resubmissions from callbacks) or from
-  // kick_bh, which runs before this context blocks again.
-  if (!pool.kick_needed && Atomics.load(i32, P_IDLE) > 0) {
-    pool.kick_needed = true;
-    if (!pool.in_completion_bh) qemu_bh_schedule(pool.kick_bh);
-  }
-  return true;
-}
-
-/** Wake as many sleeping workers as there are queued jobs (at most). */
-function thread_pool_kick(pool: ThreadPool): void {
-  if (!pool.kick_needed) return;
-  pool.kick_needed = false;
-  const i32 = pool.i32;
-  const queued = (i32[P_SQ_TAIL] - Atomics.load(i32, P_SQ_HEAD)) | 0;
-  if (queued <= 0) return;
-  Atomics.add(i32, P_SQ_SEQ, 1);
-  Atomics.notify(i32, P_SQ_SEQ, queued);
-}
-
-/** Encode a job into its record: true if it is a fast job (R_FUNC set), false for a message job. */
-function encode_job(pool: ThreadPool, req: ThreadPoolElement): boolean {
-  const rec = REC_BASE + req.slot * REC_WORDS;
-  const enc = fastEncoders.get(req.func);
-  if (enc !== undefined) {
-    pool.base = rec + R_ARGS;
-    if (enc.encode(req.arg, pool)) {
-      if (enc.id >= pool.fastKnown) announce_fast(pool);
-      pool.i32[rec + R_FUNC] = enc.id;
-      return true;
-    }
-  }
-  pool.i32[rec + R_FUNC] = -1;
-  return false;
-}
-
-/** Post a message job to an idle worker; false if none is idle. */
-function post_message_job(pool: ThreadPool, req: ThreadPoolElement): boolean {
-  let w: PoolWorker | undefined;
-  for (const c of pool.workers) {
-    if (Atomics.compareExchange(c.block, W_STATUS, WorkerStatus.IDLE, WorkerStatus.RESERVED) === WorkerStatus.IDLE) {
-      w = c;
-      break;
-    }
-  }
-  if (w === undefined) return false;
-  const msg: PoolToWorker = { type: 'job', id: req.id, gen: req.gen, slot: req.slot, func: req.func, arg: req.arg };
-  try {
-    w.port.postMessage(msg);
-  } catch (e) {
-    Atomics.compareExchange(w.block, W_STATUS, WorkerStatus.RESERVED, WorkerStatus.IDLE);
-    elem_fail(pool, req, -EINVAL, `thread_pool_submit_aio(${req.func}): the argument cannot be sent to a worker: ${e instanceof Error ? e.message : String(e)}`);
-    return true;
-  }
-  Atomics.store(pool.i32, REC_BASE + req.slot * REC_WORDS + R_WORKER, w.index);
-  Atomics.add(w.block, W_DOORBELL, 1);
-  pool.progress = true;
-  wake_all(pool);
-  return true;
-}
-
-/** Try to hand one element to the workers; false if it must keep waiting. */
-function hand_off(pool: ThreadPool, req: ThreadPoolElement): boolean {
-  if (req.slot < 0) {
-    if (!pool.allocSlot(req)) return false;
-    encode_job(pool, req);
-  }
-  if (pool.i32[REC_BASE + req.slot * REC_WORDS + R_FUNC] >= 0) return sq_push(pool, req);
-  return post_message_job(pool, req);
-}
-
-/** Hand waiting elements to the workers (submitting thread). */
-function thread_pool_dispatch(pool: ThreadPool): void {
-  const list = pool.request_list;
-  if (list.length === 0) return;
-  let kept = 0;
-  let messages = 0;
-  for (let i = 0; i < list.length; i++) {
-    const req = list[i];
-    if (req.done || (req.slot >= 0 && req.state !== ThreadState.THREAD_QUEUED)) continue; // cancelled
-    if (!hand_off(pool, req)) {
-      list[kept++] = req;
-      if (req.slot >= 0 && pool.i32[REC_BASE + req.slot * REC_WORDS + R_FUNC] < 0) messages++;
-    }
-  }
-  list.length = kept;
-  Atomics.store(pool.i32, P_MSG_WAITING, messages);
-  if (kept > 0 && pool.fatal.length > 0 && pool.workers.every((c) => c.status === WorkerStatus.EXITED)) {
-    // Workers cannot load their modules: starting more would fail the same way.
-    for (const req of list.slice()) elem_fail(pool, req, -EIO, pool.fatal[pool.fatal.length - 1]);
-    list.length = 0;
-    Atomics.store(pool.i32, P_MSG_WAITING, 0);
-  }
-}
-
-/** Oldest time a job has been waiting for a worker (performance.now() ms), or -1 if none waits. */
-function oldest_waiting(pool: ThreadPool): number {
-  const i32 = pool.i32;
-  let t = -1;
-  const h = Atomics.load(i32, P_SQ_HEAD);
-  if (h !== i32[P_SQ_TAIL]) {
-    const e = pool.slotElem[i32[SQ_BASE + 2 * (h & (SQ_CAP - 1))]];
-    if (e !== null) t = e.queued_at;
-  }
-  for (const r of pool.request_list) if (r.state === ThreadState.THREAD_QUEUED && (t < 0 || r.queued_at < t)) t = r.queued_at;
-  return t;
-}
-
-/**
- * Start another worker if jobs wait longer than spawn_threshold_ms and no worker is idle (or there
- * is no worker at all); else, if jobs wait, check again when the oldest reaches the threshold.
- */
-function thread_pool_maybe_spawn(pool: ThreadPool): void {
-  if (pool.starting !== null) {
-    if (pool.starting.status === WorkerStatus.STARTING) return; // one at a time
-    pool.starting = null;
-    pool.progress = true;
-  }
-  const cur = pool.cur_threads;
-  if (cur >= pool.max_threads) return;
-  // A job that waited past the threshold found no idle worker (an idle one takes ring jobs at
-  // once and is handed message jobs by dispatch). Waiting is counted from the job's submission or
-  // the workers' last progress, whichever is later: a deep queue that workers drain steadily (or
-  // that built up while the first worker started) is no reason for another thread.
-  const oldest = oldest_waiting(pool);
-  if (oldest < 0) return;
-  if (pool.fatal.length > 0 && pool.workers.every((c) => c.status === WorkerStatus.EXITED)) return;
-  const now = performance.now();
-  const h = Atomics.load(pool.i32, P_SQ_HEAD);
-  if (pool.progress || h !== pool.last_sq_head) {
-    pool.progress = false;
-    pool.last_sq_head = h;
-    pool.progress_at = now;
-  }
-  const waited = now - Math.max(oldest, pool.progress_at);
-  if (cur === 0 || waited >= pool.spawn_threshold_ms) {
-    spawn_thread(pool);
-    return;
-  }
-  if (pool.grow_timer === null) pool.grow_timer = aio_timer_new(pool.ctx, QEMU_CLOCK_REALTIME, SCALE_NS, thread_pool_grow_timer_cb, pool);
-  if (!timer_pending(pool.grow_timer)) timer_mod_ns(pool.grow_timer, qemu_clock_get_ns(QEMU_CLOCK_REALTIME) + Math.ceil((pool.spawn_threshold_ms - waited) * 1e6) + 1000);
-}
-
-function thread_pool_grow_timer_cb(pool: ThreadPool): void {
-  reap_workers(pool);
-  thread_pool_dispatch(pool);
-  thread_pool_maybe_spawn(pool);
 }
 
 /**
@@ -691,23 +383,6 @@ export function* thread_pool_submit_co(pool: ThreadPool, func: string, arg: unkn
   const elem = thread_pool_submit_aio(pool, func, arg, thread_pool_co_cb, qemu_coroutine_self());
   yield qemu_coroutine_yield_here();
   return elem.ret;
-}
-
-/** Move what the workers finished (shared completion ring) to done_list. */
-function drain_completions(pool: ThreadPool): void {
-  const i32 = pool.i32;
-  let h = i32[P_CQ_HEAD];
-  for (;;) {
-    const at = CQ_BASE + (h & (CQ_CAP - 1));
-    const v = Atomics.load(i32, at);
-    if (v === 0) break; // empty, or reserved by a worker that has not stored yet (it kicks us after)
-    Atomics.store(i32, at, 0);
-    h = (h + 1) | 0;
-    const e = pool.slotElem[v - 1];
-    if (e !== null && !e.done) pool.done_list.push(e);
-    pool.progress = true;
-  }
-  Atomics.store(i32, P_CQ_HEAD, h);
 }
 
 /**

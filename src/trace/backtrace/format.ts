@@ -4,7 +4,7 @@
  *   #0  pread64 (fd=18, count=512, offset=0) at src/host/syscalls.ts:199
  *   #1  handle_aiocb_rw_linear (...) at src/block/file-posix-worker.ts:59
  *   --- thread-pool submission: coroutine 7 on emulator thread (main-loop) → worker-2 ---
- *   #4  thread_pool_submit_aio (func="handle_aiocb_rw", req=12) at src/util/thread-pool.ts:640
+ *   #4  thread_pool_submit_aio (func="handle_aiocb_rw", req=12) at src/util/thread-pool.ts:353
  *   ...
  *   --- guest: hart 0 (S-mode) store at pc 0xffffffff8040a1b2 ---
  *   #31 0xffffffff8040a1b2 in vm_notify ()
