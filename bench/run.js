@@ -7,6 +7,9 @@
  *   sha256  in that guest: `dd if=/dev/zero bs=1M count=16 | sha256sum` (wall time of the command)
  *   dd      boot plus `dd if=/dev/vda of=/dev/null bs=64k count=512` (the recipe's ext4 image on
  *           virtio-blk-device, read-only): wall time to exit, and the dd alone
+ *   io      the block layer alone, no CPU (bench/io*.js): 4 KiB reads at queue depth 32 through a
+ *           BlockBackend, against fio's psync engine and against QEMU's own block layer
+ *           (qemu-img bench) on the same file; ratios vtrace/fio and vtrace/QEMU, higher is better
  *   cpu     micro-benchmarks of the interpreter alone (bench/cpu/*.js), no QEMU counterpart
  *
  *   trace   recording cost (boot + dd with every tracepoint recorded vs off) and export speed
@@ -107,7 +110,7 @@ async function benchLinux(which) {
   }
 }
 
-/** The block layer alone (bench/io*.js), against fio where the script has a counterpart. */
+/** The block layer alone (bench/io*.js), against fio and qemu-img bench (io-block.js prints both). */
 function benchIo() {
   for (const f of fs.readdirSync(__dirname).filter((f) => /^io.*\.js$/.test(f)).sort()) {
     console.log(`--- ${f}`);
