@@ -10,8 +10,8 @@
  * `x.length` an array's length. The same remote object is always the same proxy (per agent and
  * handle), so `$vdev == $container.vdev` compares identity as it does for the emulator thread's.
  *
- * The RemoteObject's own fields (text, type, where, ptype) shadow members of those names on a
- * proxy; a path the agent resolves whole (`hd0.x.type`) still reads them.
+ * The RemoteObject's own facts (its text, type name, place and ptype) are symbol-keyed, so every
+ * string key is the remote object's member (`$req.type` reads its `type`).
  *
  * Contract: emulator thread. A member read throws ExprError (one line) when the agent does not
  * answer; a member the object does not have reads as absent.
@@ -19,7 +19,7 @@
 import type { AgentValue } from './agent-shared';
 import { ExprError } from './expr';
 import type { IOThreadAgent } from './iothread-agents';
-import { RemoteObject } from './values';
+import { REMOTE_PTYPE, REMOTE_TEXT, RemoteObject } from './values';
 
 interface Handle {
   agent: IOThreadAgent;
@@ -29,9 +29,9 @@ interface Handle {
 const proxies = new WeakMap<IOThreadAgent, Map<number, object>>();
 const handles = new WeakMap<object, Handle>();
 
-/** Members a proxy answers itself (the RemoteObject's, and what JS asks of any object). */
+/** Keys a proxy answers itself (the RemoteObject's symbols, and what JS asks of any object). */
 function local(key: string | symbol): boolean {
-  return typeof key === 'symbol' || key === 'text' || key === 'type' || key === 'where' || key === 'ptype' || key in Object.prototype || key === 'toJSON' || key === 'then';
+  return typeof key === 'symbol' || key in Object.prototype || key === 'toJSON' || key === 'then';
 }
 
 function ask<R>(a: IOThreadAgent, name: string, arg: unknown): R {
@@ -56,8 +56,8 @@ function proxyFor(a: IOThreadAgent, handle: number, type: string): object {
   const target = new RemoteObject('', type, `iothread ${a.id}`, '');
   const p = new Proxy(target, {
     get(t, key, receiver) {
-      if (key === 'text') return ask<string>(a, 'format', { handle });
-      if (key === 'ptype') return ask<string>(a, 'ptype', { handle });
+      if (key === REMOTE_TEXT) return ask<string>(a, 'format', { handle });
+      if (key === REMOTE_PTYPE) return ask<string>(a, 'ptype', { handle });
       if (local(key)) return Reflect.get(t, key, receiver) as unknown;
       const v = member(h, key as string);
       return v.ok ? remoteValue(a, v) : undefined;

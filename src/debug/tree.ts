@@ -18,7 +18,8 @@
  *   BlockBackend → its root node (blk->root->bs)   BdrvChild → its node (c->bs)
  *   BlockDriverState → its driver state (bs->opaque)  virtio-mmio transport → its device
  * so `hd0.file.fd` = drive hd0's root node → `file` child → that node's BDRVRawState.fd. Extra
- * members: BlockBackend `dev` (the device it is attached to), `stats` (its accounting).
+ * members: BlockBackend `dev` (the device it is attached to), `stats` (its accounting). The `blk`
+ * of a device served in an iothread (dataplane) is that iothread's BlockBackend, as `hd0` is.
  *
  * A drive that is being opened (after `run`, before its BlockBackend exists) resolves
  * provisionally: `ID` is the format node over the -drive's file, `ID.file` its protocol node, among
@@ -34,6 +35,7 @@ import type { BlockDriverState } from '../block/block-int';
 import { BlockBackend } from '../block/block-backend';
 import { bdrv_all_states } from '../block/block';
 import { iothreadList } from '../util/iothread';
+import { isDataPlaneDrive } from '../hw/block/dataplane/virtio-blk';
 import { setTypeHint, typeName } from './values';
 import { quietly } from './taps';
 import { Objects, OpeningDrive, QomContainer } from './qom';
@@ -224,6 +226,15 @@ export class StateTree {
       if (name === 'dev') {
         const d = this.deviceOf(o);
         return d === undefined ? { ok: false, error: `drive ${o.name} is not attached to a device`, pending: true } : { ok: true, value: d.vdev, direct: false };
+      }
+    }
+    if (name === 'blk' && this.remote !== null) {
+      // A dataplane device's emulator-side half holds a stand-in (facts, no I/O): its real
+      // BlockBackend lives in the iothread, as `hd0` resolves there. QEMU's vdev->blk is that one.
+      const d = (o as { blk?: unknown }).blk;
+      if (isDataPlaneDrive(d)) {
+        const r = this.remote(d.drive, d.drive);
+        if (r !== undefined && r.ok) return { ok: true, value: r.value, direct: false };
       }
     }
     if (name in o) {

@@ -24,22 +24,33 @@ function has(o: object, ...keys: string[]): boolean {
   return keys.every((k) => k in o);
 }
 
-/** The type name of a value, as ptype/whatis and pointer notes show it. */
+/** A RemoteObject's own facts are kept under symbols, so that none shadows a member of the same name. */
+export const REMOTE_TEXT: unique symbol = Symbol('RemoteObject.text');
+export const REMOTE_TYPE: unique symbol = Symbol('RemoteObject.type');
+export const REMOTE_WHERE: unique symbol = Symbol('RemoteObject.where');
+export const REMOTE_PTYPE: unique symbol = Symbol('RemoteObject.ptype');
+
 /**
  * An object of another thread's heap (a drive in an iothread), as that thread printed it: `print`
- * shows the text, `ptype` the type name; its members are reached by resolving the longer path there.
+ * shows the text, `ptype` the type name; its members are reached by resolving the longer path
+ * there (iothread-agent-proxy.ts), so every string key is a member of the remote object.
  */
 export class RemoteObject {
-  constructor(
-    readonly text: string,
-    readonly type: string,
-    /** Where it lives (`iothread io0`). */
-    readonly where: string,
-    /** ptype's text, as that thread made it. */
-    readonly ptype: string = `type = struct ${type}`,
-  ) {}
+  readonly [REMOTE_TEXT]: string;
+  readonly [REMOTE_TYPE]: string;
+  /** Where it lives (`iothread io0`). */
+  readonly [REMOTE_WHERE]: string;
+  /** ptype's text, as that thread made it. */
+  readonly [REMOTE_PTYPE]: string;
+  constructor(text: string, type: string, where: string, ptype = `type = struct ${type}`) {
+    this[REMOTE_TEXT] = text;
+    this[REMOTE_TYPE] = type;
+    this[REMOTE_WHERE] = where;
+    this[REMOTE_PTYPE] = ptype;
+  }
 }
 
+/** The type name of a value, as ptype/whatis and pointer notes show it. */
 export function typeName(v: unknown): string {
   if (v === null) return 'void *';
   switch (typeof v) {
@@ -59,7 +70,7 @@ export function typeName(v: unknown): string {
       return 'symbol';
   }
   const o = v as object;
-  if (o instanceof RemoteObject) return o.type;
+  if (o instanceof RemoteObject) return o[REMOTE_TYPE];
   const hint = typeHints.get(o);
   if (hint !== undefined) return hint;
   if (Array.isArray(o)) return o.length > 0 ? `${typeName(o[0])}[${o.length}]` : 'array[0]';
@@ -251,7 +262,7 @@ export function formatValue(v: unknown, f: FormatOptions = {}, depth = 0): strin
       return v.toString();
   }
   const o = v as object;
-  if (o instanceof RemoteObject) return o.text;
+  if (o instanceof RemoteObject) return o[REMOTE_TEXT];
   if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
     const a = o as unknown as ArrayLike<number | bigint>;
     return elements(a, (x) => formatValue(x, f.radix === undefined ? { radix: 'x' } : f, depth + 1));
@@ -296,7 +307,7 @@ function memberType(v: unknown): string {
 
 /** ptype: the runtime shape of a value, gdb-style. */
 export function ptypeText(v: unknown): string {
-  if (v instanceof RemoteObject) return v.ptype;
+  if (v instanceof RemoteObject) return v[REMOTE_PTYPE];
   if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return `type = ${memberType(v)}`;
   const lines = fieldNames(v).map((k) => {
     let x: unknown;

@@ -107,6 +107,17 @@ describe('vtrace debug: objects of a drive served in an iothread', () => {
     // The same session on the main loop prints the same (its *$vdev is the emulator thread's device).
     expect(values(main).slice(0, 12)).toEqual(ioValues.slice(0, 12));
   });
+
+  test('a main-loop stop on the guest notifier of a dataplane device: its blk is the iothread\'s BlockBackend, as hd0 is', { timeout: 150_000 }, () => {
+    // The iothread signals the guest notifier; the emulator thread's main loop handles it
+    // (container_of(n, VirtQueue, guest_notifier) there), where the device's `blk` is only a
+    // stand-in for the drive that lives in the iothread.
+    const io = batch(['break container_of if field == "guest_notifier"', 'run', 'print $container.vdev.blk.name', 'whatis $container.vdev.blk', 'print $container.vdev.blk == hd0', 'print $container.vdev.blk.file.fd == hd0.file.fd', 'print $container.vdev.blk.root.bs.drv.format_name', 'delete', 'continue'], true);
+    expect(io).toMatch(/\nBreakpoint 1, container_of \(member_type="EventNotifier", member=0x14[0-9a-f]{6}, container_type="VirtQueue", field="guest_notifier", /);
+    expect(io).not.toMatch(/Switching to Thread/); // the main loop's stop, not the iothread's
+    const values = [...io.matchAll(/^(?:\$\d+ = |type = )(.*)$/gm)].map((m) => m[1]);
+    expect(values).toEqual(['"hd0"', 'BlockBackend', 'true', 'true', '"raw"']);
+  });
 });
 
 const SCRIPT = which('script');

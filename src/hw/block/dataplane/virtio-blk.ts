@@ -68,6 +68,8 @@ export class VirtIOBlockDataPlane {
 /** The drive as seen from the emulator thread (its BlockBackend lives in the iothread). */
 export interface DataPlaneDrive {
   dp: VirtIOBlockDataPlane;
+  /** The drive id (-drive id=): the iothread's BlockBackend of that name is the real `blk`. */
+  drive: string;
   length: number;
   readOnly: boolean;
   wce: boolean;
@@ -147,7 +149,12 @@ export function virtio_blk_data_plane_create(
     const end = bytes.indexOf(0);
     virtio_error(dp.s, new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)));
   });
-  return { dp, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry, iothreadVdev: r.vdev };
+  return { dp, drive: drive.id, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry, iothreadVdev: r.vdev };
+}
+
+/** Is `v` the emulator-side stand-in for a drive served in an iothread (a dataplane device's `blk`)? */
+export function isDataPlaneDrive(v: unknown): v is DataPlaneDrive {
+  return typeof v === 'object' && v !== null && (v as { dp?: unknown }).dp instanceof VirtIOBlockDataPlane;
 }
 
 function queueState(s: VirtIOBlock): DpStartArg['queues'] {
