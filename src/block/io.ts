@@ -337,16 +337,41 @@ export function* bdrv_driver_pwritev(bs: BlockDriverState, offset: number, bytes
 
 const MAX_WRITE_ZEROES_BOUNCE_BUFFER = 32768 * 512;
 
-/** bdrv_co_do_pwrite_zeroes: coroutine_fn. Driver's write-zeroes, else write a zeroed buffer. */
+/**
+ * bdrv_co_do_pwrite_zeroes: coroutine_fn. As QEMU: the request is cut at the driver's
+ * pwrite_zeroes_alignment (a qcow2 cluster), so the driver sees an unaligned head, the aligned
+ * bulk and an unaligned tail separately; each piece goes to the driver's write-zeroes, and a piece
+ * it does not support (-ENOTSUP) is written as a zeroed buffer.
+ */
 function* bdrv_co_do_pwrite_zeroes(bs: BlockDriverState, offset: number, bytes: number, flags: number): coroutine_fn<number> {
-  let ret = -ENOTSUP;
-  const pwrite_zeroes = bs.drv.bdrv_co_pwrite_zeroes;
-  if (pwrite_zeroes !== undefined) ret = yield* pwrite_zeroes(bs, offset, bytes, flags);
-  if (ret !== -ENOTSUP) return ret;
+  const alignment = Math.max(bs.bl.pwrite_zeroes_alignment, bs.bl.request_alignment, 1);
+  let head = offset % alignment;
+  const tail = (offset + bytes) % alignment;
+  while (bytes > 0) {
+    let num = bytes;
+    if (head !== 0) {
+      num = Math.min(bytes, alignment - head); // up to the first aligned offset
+      head = 0;
+    } else if (tail !== 0 && num > alignment) {
+      num -= tail; // the aligned bulk; the tail comes next
+    }
+    let ret = -ENOTSUP;
+    const pwrite_zeroes = bs.drv.bdrv_co_pwrite_zeroes;
+    if (pwrite_zeroes !== undefined) ret = yield* pwrite_zeroes(bs, offset, num, flags);
+    if (ret === -ENOTSUP) ret = yield* bdrv_write_zeroed_buffer(bs, offset, num, flags);
+    if (ret < 0) return ret;
+    offset += num;
+    bytes -= num;
+  }
+  return 0;
+}
+
+/** Write-zeroes the slow way: a zeroed buffer, through the driver's pwritev. */
+function* bdrv_write_zeroed_buffer(bs: BlockDriverState, offset: number, bytes: number, flags: number): coroutine_fn<number> {
   let done = 0;
   while (done < bytes) {
     const num = Math.min(bytes - done, MAX_WRITE_ZEROES_BOUNCE_BUFFER);
-    ret = yield* bdrv_driver_pwritev(bs, offset + done, num, qiovOf(qemu_blockalign(bs, num)), 0, flags & BDRV_REQ_FUA);
+    const ret = yield* bdrv_driver_pwritev(bs, offset + done, num, qiovOf(qemu_blockalign(bs, num)), 0, flags & BDRV_REQ_FUA);
     if (ret < 0) return ret;
     done += num;
   }

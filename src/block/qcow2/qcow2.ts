@@ -7,7 +7,7 @@
  *
  * Pieces: qcow2-header.ts (header and extensions), qcow2-state.ts (state, entry encoding),
  * qcow2-cluster.ts (L1/L2 mapping), qcow2-refcount.ts (allocation, refcounts), qcow2-read.ts,
- * qcow2-write.ts; this file opens and closes.
+ * qcow2-write.ts, qcow2-zero.ts (write-zeroes and discard by L2 entries); this file opens and closes.
  *
  * Dirty bit (v3 incompatible bit 0, lazy refcounts): vtrace never uses lazy refcounts, so it never
  * sets it. An image that has it may have refcounts that are too low; vtrace opens it (read/write
@@ -38,6 +38,7 @@ import {
 } from './qcow2-header';
 import { qcow2_co_preadv_part } from './qcow2-read';
 import { qcow2_co_pwritev_part } from './qcow2-write';
+import { qcow2_co_pdiscard, qcow2_co_pwrite_zeroes } from './qcow2-zero';
 import { entry_offset, get_entry, qcow2_state, size_to_l1, type BDRVQcow2State } from './qcow2-state';
 
 export type { BDRVQcow2State } from './qcow2-state';
@@ -218,6 +219,8 @@ export const bdrv_qcow2: BlockDriver = {
   bdrv_co_preadv: qcow2_co_preadv,
   bdrv_co_pwritev: qcow2_co_pwritev,
   bdrv_co_flush_to_disk: qcow2_co_flush_to_disk,
+  bdrv_co_pwrite_zeroes: qcow2_co_pwrite_zeroes,
+  bdrv_co_pdiscard: qcow2_co_pdiscard,
   bdrv_co_getlength: qcow2_co_getlength,
   bdrv_refresh_limits: qcow2_refresh_limits,
 };

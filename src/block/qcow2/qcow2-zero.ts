@@ -1,0 +1,148 @@
+/**
+ * qcow2 write-zeroes and discard by L2 entries instead of data (QEMU block/qcow2.c
+ * qcow2_co_pwrite_zeroes / qcow2_co_pdiscard, qcow2-cluster.c zero_in_l2_slice /
+ * discard_in_l2_slice), for whole clusters of standard (non-extended) L2 tables:
+ *
+ *   write-zeroes (v3)  every cluster gets QCOW_OFLAG_ZERO. An allocated cluster keeps its host
+ *                      cluster (ZERO_ALLOC, reused by the next write) unless the request may unmap
+ *                      (BDRV_REQ_MAY_UNMAP, virtio-blk's WRITE_ZEROES with the unmap flag): then the
+ *                      entry is the zero flag alone (ZERO_PLAIN) and the cluster is freed.
+ *   discard            the cluster is freed; it reads as zeroes afterwards (v3: ZERO_PLAIN when there
+ *                      is a backing file or it was allocated; v2: unallocated, and discard is refused
+ *                      with a backing file, which would show through).
+ *
+ * What this does not do returns -ENOTSUP: requests not aligned to clusters (the generic layer
+ * splits head and tail off, io.ts, and writes those as zeroed data; a discard is advisory and is
+ * skipped), write-zeroes on v2 images. Clusters shared with an internal snapshot (no COPIED flag)
+ * or compressed ones make write-zeroes return -ENOTSUP too (the fallback write then reports them
+ * as the write path does); discard leaves them alone.
+ * Order on the image, as QEMU: the L2 entries first, then the refcount decrements. A dirty image
+ * (lazy refcounts, which vtrace leaves for QEMU to repair) may have refcounts that are too low:
+ * nothing is freed there (write-zeroes keeps the clusters, discard is skipped).
+ *
+ * Contract: coroutine_fns in the node's AioContext, from bdrv_co_do_pwrite_zeroes / bdrv_co_pdiscard
+ * (io.ts); they take s.lock. 0 or -errno.
+ */
+import type { coroutine_fn } from '../../util/coroutine';
+import { BDRV_REQ_MAY_UNMAP, type BlockDriverState } from '../block-int';
+import { qemu_co_mutex_lock, qemu_co_mutex_unlock } from '../coroutine-lock';
+import { bdrv_co_pwrite } from '../io';
+import { ENOTSUP } from './qcow2-errno';
+import { get_cluster_table } from './qcow2-cluster';
+import { qcow2_free_clusters } from './qcow2-refcount';
+import {
+  QCOW_OFLAG_COPIED_HI,
+  QCOW_OFLAG_ZERO_LO,
+  QCow2ClusterType,
+  entry_offset,
+  get_entry,
+  offset_into_cluster,
+  offset_to_l2_index,
+  qcow2_get_cluster_type,
+  qcow2_state,
+  set_entry,
+  type BDRVQcow2State,
+  type Entry,
+} from './qcow2-state';
+
+/** What to do with one cluster's entry: its new value, and the host cluster to free (0: none). */
+type ClusterUpdate = { entry: Entry; free: number } | 'keep' | 'unsupported';
+
+/** [offset, +bytes) covers whole clusters (the last one may end at the image's end). */
+function whole_clusters(s: BDRVQcow2State, offset: number, bytes: number): boolean {
+  if (offset_into_cluster(s, offset) !== 0) return false;
+  return offset_into_cluster(s, bytes) === 0 || offset + bytes === s.header.size;
+}
+
+/**
+ * Rewrite the L2 entries of the clusters of [offset, +bytes) (cluster aligned) as `update` says,
+ * one L2 table at a time: entries written through, then the freed clusters' refcounts. s.lock held.
+ */
+function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number, update: (old: Entry) => ClusterUpdate): coroutine_fn<number> {
+  const s = qcow2_state(bs);
+  const end = offset + bytes;
+  let cur = offset;
+  while (cur < end) {
+    const l2_index = offset_to_l2_index(s, cur);
+    const nb = Math.min(Math.ceil((end - cur) / s.cluster_size), s.l2_size - l2_index);
+    const t = yield* get_cluster_table(bs, cur);
+    if (typeof t === 'number') return t;
+    const old = t.table.slice(l2_index * 8, (l2_index + nb) * 8);
+    const freed: number[] = [];
+    let changed = false;
+    for (let i = 0; i < nb; i++) {
+      const u = update(get_entry(t.table, l2_index + i));
+      if (u === 'unsupported') {
+        t.table.set(old, l2_index * 8);
+        return -ENOTSUP;
+      }
+      if (u === 'keep') continue;
+      set_entry(t.table, l2_index + i, u.entry);
+      if (u.free !== 0) freed.push(u.free);
+      changed = true;
+    }
+    if (changed) {
+      const ret = yield* bdrv_co_pwrite(bs.file!, t.l2_offset + l2_index * 8, nb * 8, t.table.subarray(l2_index * 8, (l2_index + nb) * 8));
+      if (ret < 0) {
+        t.table.set(old, l2_index * 8); // the cache keeps what the image has
+        return ret;
+      }
+      // A failed decrement leaks the cluster (refcount too high): qemu-img check repairs that.
+      for (const host of freed) yield* qcow2_free_clusters(bs, host, s.cluster_size);
+    }
+    cur += nb * s.cluster_size;
+  }
+  return 0;
+}
+
+/** Incompatible bit 0: the refcounts may be too low (see the header). */
+function dirty(s: BDRVQcow2State): boolean {
+  return (s.incompatible_features & 1n) !== 0n;
+}
+
+/** Run `body` with s.lock held. */
+function* locked(bs: BlockDriverState, body: () => coroutine_fn<number>): coroutine_fn<number> {
+  const s = qcow2_state(bs);
+  yield* qemu_co_mutex_lock(s.lock);
+  try {
+    return yield* body();
+  } finally {
+    qemu_co_mutex_unlock(s.lock);
+  }
+}
+
+/** qcow2_co_pwrite_zeroes: coroutine_fn, from bdrv_co_do_pwrite_zeroes. */
+export function* qcow2_co_pwrite_zeroes(bs: BlockDriverState, offset: number, bytes: number, flags: number): coroutine_fn<number> {
+  const s = qcow2_state(bs);
+  if (s.qcow_version < 3 || !whole_clusters(s, offset, bytes)) return -ENOTSUP;
+  const may_unmap = (flags & BDRV_REQ_MAY_UNMAP) !== 0 && !dirty(s);
+  return yield* locked(bs, () =>
+    update_l2_entries(bs, offset, bytes, (old) => {
+      const type = qcow2_get_cluster_type(old);
+      const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
+      if (type === QCow2ClusterType.COMPRESSED || (allocated && !(old.hi & QCOW_OFLAG_COPIED_HI))) return 'unsupported';
+      if (may_unmap && allocated) return { entry: { hi: 0, lo: QCOW_OFLAG_ZERO_LO }, free: entry_offset(old) };
+      if (old.lo & QCOW_OFLAG_ZERO_LO) return 'keep';
+      return { entry: { hi: old.hi, lo: (old.lo | QCOW_OFLAG_ZERO_LO) >>> 0 }, free: 0 };
+    }),
+  );
+}
+
+/** qcow2_co_pdiscard: coroutine_fn, from bdrv_co_pdiscard (advisory: -ENOTSUP counts as done). */
+export function* qcow2_co_pdiscard(bs: BlockDriverState, offset: number, bytes: number): coroutine_fn<number> {
+  const s = qcow2_state(bs);
+  if (!whole_clusters(s, offset, bytes)) return -ENOTSUP;
+  const backing = bs.backing !== null;
+  if (s.qcow_version < 3 && backing) return -ENOTSUP; // the backing file would show through
+  if (dirty(s)) return -ENOTSUP;
+  return yield* locked(bs, () =>
+    update_l2_entries(bs, offset, bytes, (old) => {
+      const type = qcow2_get_cluster_type(old);
+      const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
+      if (type === QCow2ClusterType.COMPRESSED || (allocated && !(old.hi & QCOW_OFLAG_COPIED_HI))) return 'keep';
+      if (type === QCow2ClusterType.ZERO_PLAIN || (type === QCow2ClusterType.UNALLOCATED && !backing)) return 'keep';
+      const entry = s.qcow_version >= 3 ? { hi: 0, lo: QCOW_OFLAG_ZERO_LO } : { hi: 0, lo: 0 };
+      return { entry, free: allocated ? entry_offset(old) : 0 };
+    }),
+  );
+}
