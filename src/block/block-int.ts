@@ -27,6 +27,7 @@ export const BDRV_O_NOCACHE = 0x0020; // O_DIRECT (cache.direct=on)
 export const BDRV_O_NATIVE_AIO = 0x0080;
 export const BDRV_O_NO_BACKING = 0x0100;
 export const BDRV_O_NO_FLUSH = 0x0200; // cache=unsafe: flushes are no-ops
+export const BDRV_O_UNMAP = 0x4000; // discard=unmap: guest discards (and write-zeroes' unmap) reach the drivers
 export const BDRV_O_PROTOCOL = 0x8000;
 export const BDRV_O_NO_IO = 0x10000;
 export const BDRV_O_AUTO_RDONLY = 0x20000; // open read-only, go read-write when a writer attaches

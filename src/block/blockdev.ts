@@ -22,6 +22,7 @@ import {
   BDRV_O_NOCACHE,
   BDRV_O_NO_FLUSH,
   BDRV_O_RDWR,
+  BDRV_O_UNMAP,
   BLK_PERM_CONSISTENT_READ,
   BLK_PERM_RESIZE,
   BLK_PERM_WRITE,
@@ -45,6 +46,8 @@ export interface BlockdevOpenOptions {
   /** Only 'threads' (the thread pool). */
   aio?: 'threads';
   readOnly?: boolean;
+  /** discard=: 'unmap' lets guest discards through to the drivers (BDRV_O_UNMAP); default 'ignore'. */
+  discard?: 'ignore' | 'unmap';
   /** node-name of the format node (auto "#blockNNN" otherwise). */
   nodeName?: string;
   /** rerror= / werror= (QEMU defaults: report / enospc). */
@@ -97,7 +100,7 @@ export function blockdevOpen(o: BlockdevOpenOptions): BlockBackend {
   if (backends.has(o.id)) throw new BlockError(`Duplicate ID '${o.id}' for drive`);
   if (o.aio !== undefined && o.aio !== 'threads') throw new BlockError(`Invalid aio option '${String(o.aio)}': vtrace supports aio=threads`);
   const cache = bdrv_parse_cache_mode(o.cache ?? 'writeback');
-  const flags = cache.flags | (o.readOnly ? 0 : BDRV_O_RDWR);
+  const flags = cache.flags | (o.readOnly ? 0 : BDRV_O_RDWR) | (o.discard === 'unmap' ? BDRV_O_UNMAP : 0);
   const options: Record<string, string | number | boolean | undefined> = {};
   if (o.offset !== undefined) options.offset = o.offset;
   if (o.size !== undefined) options.size = o.size;

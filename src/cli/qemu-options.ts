@@ -63,7 +63,7 @@ export interface MachineOptions {
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
 
-/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,node-name= */
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,node-name= */
 export interface DriveOptions {
   id: string;
   file: string;
@@ -74,6 +74,8 @@ export interface DriveOptions {
   readOnly: boolean;
   rerror?: ErrorAction;
   werror?: ErrorAction;
+  /** discard=ignore (QEMU's default: guest discards do nothing) or unmap; off/on are aliases. */
+  discard?: 'ignore' | 'unmap';
   nodeName?: string;
 }
 
@@ -299,6 +301,7 @@ function parseDrive(value: string, o: MachineOptions): void {
       case 'readonly': d.readOnly = onOff(opt, k, v); break;
       case 'rerror': d.rerror = oneOf(opt, k, v, ['report', 'ignore', 'stop'] as const); break;
       case 'werror': d.werror = oneOf(opt, k, v, ['report', 'ignore', 'stop', 'enospc'] as const); break;
+      case 'discard': d.discard = v === 'off' ? 'ignore' : v === 'on' ? 'unmap' : oneOf(opt, k, v, ['ignore', 'unmap'] as const); break;
       case 'node-name': d.nodeName = v; break;
       case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
       default: throw new CliError(`${opt}: unsupported parameter '${k}'`);

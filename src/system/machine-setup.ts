@@ -87,6 +87,7 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
         readOnly: d.readOnly,
         rerror: d.rerror,
         werror: d.werror,
+        discard: d.discard,
         nodeName: d.nodeName,
       };
       const props = { id: dev.id ?? d.id, serial: dev.serial, num_queues: dev.numQueues, queue_size: dev.queueSize };

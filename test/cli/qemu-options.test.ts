@@ -34,6 +34,13 @@ describe('QEMU command-line parsing', () => {
     expect(o.ignored.some((n) => n.includes('poll-max-ns'))).toBe(true);
   });
 
+  test('-drive discard=: ignore (the default) or unmap, with off/on as aliases, as QEMU', () => {
+    const drive = (extra: string) => parseQemuArgs(['-drive', `file=a.img,if=none,id=hd0${extra}`]).drives[0].discard;
+    expect(drive('')).toBeUndefined();
+    expect([drive(',discard=unmap'), drive(',discard=on'), drive(',discard=ignore'), drive(',discard=off')]).toEqual(['unmap', 'unmap', 'ignore', 'ignore']);
+    expect(() => drive(',discard=trim')).toThrow(/invalid value 'trim' for parameter 'discard'/);
+  });
+
   test('sizes and key=value lists', () => {
     expect(parseSize('256')).toBe(256 * 1024 * 1024);
     expect(parseSize('1G')).toBe(1024 ** 3);

@@ -2,7 +2,8 @@
  * Linux with its root filesystem on virtio-blk (the recipe's ext4 image, `root=/dev/vda`): the
  * guest writes a file, syncs and powers off; on the host `e2fsck -fn` is clean and the file holds
  * what the guest wrote. The same through a qcow2 overlay made by `qemu-img create -b base -F raw`:
- * `qemu-img check` clean, the base image untouched.
+ * `qemu-img check` clean, the base image untouched. And the guest's `blkdiscard` on a qcow2 drive
+ * with discard=unmap: the clusters are freed (qemu-img map), the image checks clean.
  */
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -63,6 +64,30 @@ describe.skipIf(!dir)('Linux root on virtio-blk', () => {
     const fsck = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
     expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
     expect(fileInExt4(img, '/from-guest.txt')).toBe(`${token}\n`);
+  });
+
+  test.skipIf(!which('qemu-img'))('discard=unmap on qcow2: the guest\'s blkdiscard frees clusters (qemu-img map: zero, no data), qemu-img check clean', { timeout: 420_000 }, async () => {
+    const img = path.join(tmp, 'scratch.qcow2');
+    const mk = spawnSync('qemu-img', ['create', '-f', 'qcow2', img, '8M'], { encoding: 'utf8' });
+    expect(mk.status, mk.stderr).toBe(0);
+    const g = spawnGuest(process.execPath, [
+      VTRACE, 'run', '-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(dir!, 'Image'), '-initrd', path.join(dir!, 'initramfs.cpio.gz'),
+      '-append', 'console=ttyS0', '-drive', `file=${img},format=qcow2,id=hd0,if=none,discard=unmap`, '-device', 'virtio-blk-device,drive=hd0',
+    ]);
+    await g.waitFor('vtrace-guest: init reached', 240_000);
+    g.type('dd if=/dev/urandom of=/dev/vda bs=64k count=64 2>/dev/null; sync; blkdiscard -o 1048576 -l 1048576 /dev/vda && echo discard-rc=$?; dd if=/dev/vda bs=64k skip=16 count=16 2>/dev/null | od -An -tx1 | sort -u | tr -d " \n"; echo; sync; poweroff -f\n');
+    const code = await g.exited(120_000);
+    expect(code, g.stderr() + g.output().slice(-2000)).toBe(0);
+    expect(g.output()).toContain('discard-rc=0');
+    expect(g.output()).toMatch(/\n0{32}\*\r?\n/); // the discarded MiB reads as zeroes in the guest
+    const check = spawnSync('qemu-img', ['check', img], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const map = JSON.parse(spawnSync('qemu-img', ['map', '--output=json', img], { encoding: 'utf8' }).stdout) as { start: number; length: number; zero: boolean; data: boolean }[];
+    const at = (o: number) => map.find((e) => e.start <= o && o < e.start + e.length)!;
+    expect(at(0)).toMatchObject({ data: true, zero: false });
+    expect(at(1 << 20)).toMatchObject({ data: false, zero: true });
+    expect(at((2 << 20) - 1)).toMatchObject({ data: false, zero: true });
+    expect(at(2 << 20)).toMatchObject({ data: true, zero: false });
   });
 
   test.skipIf(!which('qemu-img'))('ext4 through a qcow2 overlay on a raw base: qemu-img check clean, base untouched', { timeout: 420_000 }, async () => {

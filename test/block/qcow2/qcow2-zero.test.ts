@@ -24,8 +24,9 @@ afterEach(() => {
 });
 afterAll(() => cleanupTempDirs());
 
-function openImg(file: string): BlockBackend {
-  const blk = blockdevOpen({ file, id: `z${opened.length}`, logger: () => {} });
+/** Opened with discard=unmap (QEMU's default, ignore, lets no discard or unmap through). */
+function openImg(file: string, discard: 'ignore' | 'unmap' = 'unmap'): BlockBackend {
+  const blk = blockdevOpen({ file, id: `z${opened.length}`, discard, logger: () => {} });
   opened.push(blk);
   return blk;
 }
@@ -141,5 +142,21 @@ test('v2 (compat=0.10): no zero flag, so write-zeroes writes zeroed data; discar
   const map = mapOf(img, 512 * KiB, 128 * KiB);
   for (const e of map) expect(e.data, JSON.stringify(e)).toBe(false); // unallocated again
   expect(mapOf(img, 64 * KiB, 128 * KiB).every((e) => e.data)).toBe(true); // zeroed data, still allocated
+  verifyWithQemu(img, d.expected, dir);
+});
+
+test('discard=ignore (QEMU\'s default): discards do nothing and write-zeroes never unmaps (clusters kept, zero flag set)', (ctx) => {
+  requireQemu(ctx);
+  const dir = tempDir();
+  const img = path.join(dir, 'ign.qcow2');
+  createQcow2(img, '2M');
+  const d = new ModelDisk(openImg(img, 'ignore'), 2 * MiB);
+  d.write(0, MiB, 5);
+  expect(aio.discard(d.blk, 128 * KiB, 128 * KiB)).toBe(0); // success, but the data stays
+  zeroes(d, 512 * KiB, 128 * KiB, BDRV_REQ_MAY_UNMAP);
+  d.checkAll();
+  close(d.blk);
+  expect(mapOf(img, 128 * KiB, 128 * KiB).every((e) => e.data && !e.zero)).toBe(true);
+  expectZeroClusters(img, 512 * KiB, 128 * KiB, true);
   verifyWithQemu(img, d.expected, dir);
 });
