@@ -5,9 +5,10 @@
 import { afterAll, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BlockError } from '../../../src/block/block-int';
+import { BDRV_REQ_MAY_UNMAP, BlockError } from '../../../src/block/block-int';
+import { blk_aio_pwrite_zeroes } from '../../../src/block/block-backend';
 import { blockdevOpen } from '../../../src/block/blockdev';
-import { aio, cleanupTempDirs, run, tempDir } from '../block-test-helpers';
+import { aio, aioWait, cleanupTempDirs, run, tempDir } from '../block-test-helpers';
 import { blockdevClose, createQcow2, requireQemu } from './qcow2-test-helpers';
 
 afterAll(() => cleanupTempDirs());
@@ -140,6 +141,53 @@ test('fuzzed headers and L1/L2 entries: open fails with a BlockError or reads re
     const buf = new Uint8Array(new SharedArrayBuffer(128 * 1024));
     const ret = aio.read(blk, 0, buf);
     expect(ret <= 0).toBe(true);
+    blockdevClose(blk);
+  }
+  expect(opened).toBeGreaterThan(0);
+});
+
+test('fuzzed L1/L2 entries and refcounts, opened read/write: writes, write-zeroes (unmap) and discards return 0/-errno, never a crash', (ctx) => {
+  requireQemu(ctx);
+  const dir = tempDir();
+  const good = fresh(dir, 'fuzzrw-src.qcow2', ['-o', 'cluster_size=4096']);
+  expect(run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x22 0 96k', good]).status).toBe(0);
+  const orig = fs.readFileSync(good);
+  let x = 777;
+  const rnd = (n: number): number => {
+    x = (x * 1103515245 + 12345) >>> 0;
+    return x % n;
+  };
+  const l1 = Number(orig.readBigUInt64BE(40));
+  const l2 = Number(orig.readBigUInt64BE(l1) & 0x00fffffffffffe00n);
+  const rt = Number(orig.readBigUInt64BE(48)); // refcount table
+  const rb = Number(orig.readBigUInt64BE(rt)); // its first refcount block
+  let opened = 0;
+  for (let iter = 0; iter < 120; iter++) {
+    const img = path.join(dir, 'fuzzrw.qcow2');
+    const b = Buffer.from(orig);
+    for (let k = 0; k < 1 + rnd(3); k++) {
+      const region = rnd(3);
+      const at = region === 0 ? l1 + rnd(8) : region === 1 ? l2 + rnd(8 * 24) : rb + rnd(64);
+      b[at] = rnd(256);
+    }
+    fs.writeFileSync(img, b);
+    let blk;
+    try {
+      blk = blockdevOpen({ file: img, id: `fzrw${iter}`, format: 'qcow2', discard: 'unmap', logger: () => {} });
+    } catch (e) {
+      expect(e).toBeInstanceOf(BlockError);
+      continue;
+    }
+    opened++;
+    const buf = new Uint8Array(new SharedArrayBuffer(16 * 1024));
+    buf.fill(0x33);
+    const rets = [
+      aioWait((cb) => blk_aio_pwrite_zeroes(blk, 4096 * rnd(24), 4096 * (1 + rnd(4)), BDRV_REQ_MAY_UNMAP, cb)),
+      aio.discard(blk, 4096 * rnd(24), 4096 * (1 + rnd(4))),
+      aio.write(blk, 4096 * rnd(24) + rnd(100), buf),
+      aio.read(blk, 0, new Uint8Array(new SharedArrayBuffer(96 * 1024))),
+    ];
+    for (const r of rets) expect(r <= 0, `iteration ${iter}: ${rets.join(', ')}`).toBe(true);
     blockdevClose(blk);
   }
   expect(opened).toBeGreaterThan(0);
