@@ -107,29 +107,41 @@ test('internal snapshots: read-only works, read/write is refused', (ctx) => {
   blockdevClose(blockdevOpen({ file: img, id: 'snap-ro', readOnly: true, logger: () => {} }));
 });
 
-test('fuzzed headers and L1/L2 entries: open fails with a BlockError or reads return 0/-errno, never a crash', (ctx) => {
-  requireQemu(ctx);
-  const dir = tempDir();
-  const good = fresh(dir, 'fuzz-src.qcow2', ['-o', 'cluster_size=4096']);
-  expect(run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x11 0 64k', good]).status).toBe(0);
+/**
+ * A 4 KiB-cluster image with `bytes` of data written by qemu-io, and a generator of copies of it
+ * with 1-3 random bytes changed (deterministic: an LCG from `seed`) at offsets `pick` chooses
+ * (given the image, its L1 and first L2 table offsets, and the random source).
+ */
+function fuzzer(dir: string, name: string, bytes: string, seed: number, pick: (t: { l1: number; l2: number; orig: Buffer }, rnd: (n: number) => number) => number) {
+  const good = fresh(dir, `${name}-src.qcow2`, ['-o', 'cluster_size=4096']);
+  expect(run('qemu-io', ['-f', 'qcow2', '-c', `write -P 0x11 0 ${bytes}`, good]).status).toBe(0);
   const orig = fs.readFileSync(good);
-  let x = 12345;
+  let x = seed;
   const rnd = (n: number): number => {
     x = (x * 1103515245 + 12345) >>> 0;
     return x % n;
   };
-  const l1 = Number(orig.readBigUInt64BE(40));
-  const l2 = Number(orig.readBigUInt64BE(l1) & 0x00fffffffffffe00n);
+  const t = { orig, l1: Number(orig.readBigUInt64BE(40)), l2: 0 };
+  t.l2 = Number(orig.readBigUInt64BE(t.l1) & 0x00fffffffffffe00n);
+  const next = (): string => {
+    const img = path.join(dir, `${name}.qcow2`);
+    const b = Buffer.from(orig);
+    for (let k = 0; k < 1 + rnd(3); k++) b[pick(t, rnd)] = rnd(256);
+    fs.writeFileSync(img, b);
+    return img;
+  };
+  return { rnd, next };
+}
+
+test('fuzzed headers and L1/L2 entries: open fails with a BlockError or reads return 0/-errno, never a crash', (ctx) => {
+  requireQemu(ctx);
+  const f = fuzzer(tempDir(), 'fuzz', '64k', 12345, ({ l1, l2 }, rnd) => {
+    const region = rnd(3);
+    return region === 0 ? rnd(112) : region === 1 ? l1 + rnd(8) : l2 + rnd(128);
+  });
   let opened = 0;
   for (let iter = 0; iter < 150; iter++) {
-    const img = path.join(dir, 'fuzz.qcow2');
-    const b = Buffer.from(orig);
-    for (let k = 0; k < 1 + rnd(3); k++) {
-      const region = rnd(3);
-      const at = region === 0 ? rnd(112) : region === 1 ? l1 + rnd(8) : l2 + rnd(128);
-      b[at] = rnd(256);
-    }
-    fs.writeFileSync(img, b);
+    const img = f.next();
     let blk;
     try {
       blk = blockdevOpen({ file: img, id: `fz${iter}`, format: 'qcow2', readOnly: true, logger: () => {} });
@@ -148,29 +160,15 @@ test('fuzzed headers and L1/L2 entries: open fails with a BlockError or reads re
 
 test('fuzzed L1/L2 entries and refcounts, opened read/write: writes, write-zeroes (unmap) and discards return 0/-errno, never a crash', (ctx) => {
   requireQemu(ctx);
-  const dir = tempDir();
-  const good = fresh(dir, 'fuzzrw-src.qcow2', ['-o', 'cluster_size=4096']);
-  expect(run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x22 0 96k', good]).status).toBe(0);
-  const orig = fs.readFileSync(good);
-  let x = 777;
-  const rnd = (n: number): number => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return x % n;
-  };
-  const l1 = Number(orig.readBigUInt64BE(40));
-  const l2 = Number(orig.readBigUInt64BE(l1) & 0x00fffffffffffe00n);
-  const rt = Number(orig.readBigUInt64BE(48)); // refcount table
-  const rb = Number(orig.readBigUInt64BE(rt)); // its first refcount block
+  const f = fuzzer(tempDir(), 'fuzzrw', '96k', 777, ({ l1, l2, orig }, rnd) => {
+    const rb = Number(orig.readBigUInt64BE(Number(orig.readBigUInt64BE(48)))); // the first refcount block
+    const region = rnd(3);
+    return region === 0 ? l1 + rnd(8) : region === 1 ? l2 + rnd(8 * 24) : rb + rnd(64);
+  });
+  const rnd = f.rnd;
   let opened = 0;
   for (let iter = 0; iter < 120; iter++) {
-    const img = path.join(dir, 'fuzzrw.qcow2');
-    const b = Buffer.from(orig);
-    for (let k = 0; k < 1 + rnd(3); k++) {
-      const region = rnd(3);
-      const at = region === 0 ? l1 + rnd(8) : region === 1 ? l2 + rnd(8 * 24) : rb + rnd(64);
-      b[at] = rnd(256);
-    }
-    fs.writeFileSync(img, b);
+    const img = f.next();
     let blk;
     try {
       blk = blockdevOpen({ file: img, id: `fzrw${iter}`, format: 'qcow2', discard: 'unmap', logger: () => {} });
