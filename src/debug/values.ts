@@ -151,6 +151,8 @@ export function describe(o: object): string | undefined {
       return (o as { name?: string }).name;
     case 'IOThread':
       return r.id as string;
+    case 'DataPlaneDrive': // a dataplane device's blk on the emulator thread
+      return `drive ${String(r.drive)} in iothread ${String((r.dp as { iothread?: { id?: string } }).iothread?.id)}`;
     default:
       if ('klass' in o && 'vq' in o && typeof r.id === 'string') return `${(r.klass as { name?: string }).name ?? 'virtio'} ${r.id}`;
       return undefined;

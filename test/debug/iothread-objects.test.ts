@@ -112,11 +112,12 @@ describe('vtrace debug: objects of a drive served in an iothread', () => {
     // The iothread signals the guest notifier; the emulator thread's main loop handles it
     // (container_of(n, VirtQueue, guest_notifier) there), where the device's `blk` is only a
     // stand-in for the drive that lives in the iothread.
-    const io = batch(['break container_of if field == "guest_notifier"', 'run', 'print $container.vdev.blk.name', 'whatis $container.vdev.blk', 'print $container.vdev.blk == hd0', 'print $container.vdev.blk.file.fd == hd0.file.fd', 'print $container.vdev.blk.root.bs.drv.format_name', 'delete', 'continue'], true);
+    const io = batch(['break container_of if field == "guest_notifier"', 'run', 'print $container.vdev.blk.name', 'whatis $container.vdev.blk', 'print $container.vdev.blk == hd0', 'print $container.vdev.blk.file.fd == hd0.file.fd', 'print $container.vdev.blk.root.bs.drv.format_name', 'print $container.vdev', 'delete', 'continue'], true);
     expect(io).toMatch(/\nBreakpoint 1, container_of \(member_type="EventNotifier", member=0x14[0-9a-f]{6}, container_type="VirtQueue", field="guest_notifier", /);
     expect(io).not.toMatch(/Switching to Thread/); // the main loop's stop, not the iothread's
     const values = [...io.matchAll(/^(?:\$\d+ = |type = )(.*)$/gm)].map((m) => m[1]);
-    expect(values).toEqual(['"hd0"', 'BlockBackend', 'true', 'true', '"raw"']);
+    expect(values.slice(0, 5)).toEqual(['"hd0"', 'BlockBackend', 'true', 'true', '"raw"']);
+    expect(values[5]).toMatch(/, blk = 0x[0-9a-f]+ <drive hd0 in iothread io0>, /); // the whole device: blk as a pointer to that drive
   });
 });
 

@@ -65,18 +65,23 @@ export class VirtIOBlockDataPlane {
   ) {}
 }
 
-/** The drive as seen from the emulator thread (its BlockBackend lives in the iothread). */
-export interface DataPlaneDrive {
-  dp: VirtIOBlockDataPlane;
-  /** The drive id (-drive id=): the iothread's BlockBackend of that name is the real `blk`. */
-  drive: string;
-  length: number;
-  readOnly: boolean;
-  wce: boolean;
-  /** The geometry the iothread's device guessed (pass it as the emulator-side device's `geometry`). */
-  geometry: { cyls: number; heads: number; secs: number };
-  /** The iothread's copy of the device as its tracepoints print it (`vdev`, on thread iothread-ID). */
-  iothreadVdev: number;
+/**
+ * The drive as seen from the emulator thread (its BlockBackend lives in the iothread): the
+ * emulator-side device's `blk`. A class, so the debugger prints it as a pointer to that drive.
+ */
+export class DataPlaneDrive {
+  constructor(
+    readonly dp: VirtIOBlockDataPlane,
+    /** The drive id (-drive id=): the iothread's BlockBackend of that name is the real `blk`. */
+    readonly drive: string,
+    readonly length: number,
+    readonly readOnly: boolean,
+    public wce: boolean,
+    /** The geometry the iothread's device guessed (pass it as the emulator-side device's `geometry`). */
+    readonly geometry: { cyls: number; heads: number; secs: number },
+    /** The iothread's copy of the device as its tracepoints print it (`vdev`, on thread iothread-ID). */
+    readonly iothreadVdev: number,
+  ) {}
 }
 
 export class DataPlaneError extends Error {
@@ -149,12 +154,12 @@ export function virtio_blk_data_plane_create(
     const end = bytes.indexOf(0);
     virtio_error(dp.s, new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)));
   });
-  return { dp, drive: drive.id, length: r.length, readOnly: r.readOnly, wce: r.wce, geometry: r.geometry, iothreadVdev: r.vdev };
+  return new DataPlaneDrive(dp, drive.id, r.length, r.readOnly, r.wce, r.geometry, r.vdev);
 }
 
 /** Is `v` the emulator-side stand-in for a drive served in an iothread (a dataplane device's `blk`)? */
 export function isDataPlaneDrive(v: unknown): v is DataPlaneDrive {
-  return typeof v === 'object' && v !== null && (v as { dp?: unknown }).dp instanceof VirtIOBlockDataPlane;
+  return v instanceof DataPlaneDrive;
 }
 
 function queueState(s: VirtIOBlock): DpStartArg['queues'] {
