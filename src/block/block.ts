@@ -290,7 +290,7 @@ export function bdrv_root_unref_child(c: BdrvChild): void {
 }
 
 /** bdrv_attach_child: node → child edge (file or backing), child reference taken over. */
-function bdrv_attach_child(parent: BlockDriverState, child: BlockDriverState, child_name: string, role: number, errp: Errp): BdrvChild | null {
+export function bdrv_attach_child(parent: BlockDriverState, child: BlockDriverState, child_name: string, role: number, errp: Errp): BdrvChild | null {
   const { perm, shared } = bdrv_get_cumulative_perm(parent);
   const np = parent.drv.bdrv_child_perm !== undefined ? parent.drv.bdrv_child_perm(parent, null, role, perm, shared) : bdrv_default_perms(parent, null, role, perm, shared);
   const c: BdrvChild = { name: child_name, bs: child, role, perm: np.perm, shared_perm: np.shared, parent };

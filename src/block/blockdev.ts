@@ -32,6 +32,7 @@ import {
 import { bdrv_open, bdrv_poll_co, bdrv_unref } from './block';
 import { BlockBackend, blk_co_flush, blk_get_aio_context, blk_insert_bs, blk_new, blk_set_enable_write_cache, blk_set_on_error, blk_unref, type BlockdevOnError } from './block-backend';
 import { withBlockWarningHandler, type BlockWarningHandler } from './warn';
+import { bdrv_append_temp_snapshot } from './temp-snapshot';
 import './drivers';
 
 export type BlockdevCacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
@@ -46,6 +47,8 @@ export interface BlockdevOpenOptions {
   /** Only 'threads' (the thread pool). */
   aio?: 'threads';
   readOnly?: boolean;
+  /** snapshot=on (or -snapshot): writes go to a temporary qcow2 overlay; the image is only read (temp-snapshot.ts). */
+  snapshot?: boolean;
   /** discard=: 'unmap' lets guest discards through to the drivers (BDRV_O_UNMAP); default 'ignore'. */
   discard?: 'ignore' | 'unmap';
   /** node-name of the format node (auto "#blockNNN" otherwise). */
@@ -106,7 +109,12 @@ export function blockdevOpen(o: BlockdevOpenOptions): BlockBackend {
   if (o.size !== undefined) options.size = o.size;
   if (o.locking === false) options.locking = 'off';
   const errp: { error?: BlockError } = {};
-  const bs = withBlockWarningHandler(o.logger, () => bdrv_open(o.file, { driver: o.format, node_name: o.nodeName, options }, flags, errp));
+  const bs = withBlockWarningHandler(o.logger, () => {
+    if (!o.snapshot) return bdrv_open(o.file, { driver: o.format, node_name: o.nodeName, options }, flags, errp);
+    // snapshot=on: the image read-only (node-name= names it, as in QEMU); a temporary overlay on it takes the writes.
+    const image = bdrv_open(o.file, { driver: o.format, node_name: o.nodeName, options }, flags & ~BDRV_O_RDWR, errp);
+    return image === null ? null : bdrv_append_temp_snapshot(image, flags, errp);
+  });
   if (bs === null) throw errp.error ?? new BlockError(`Could not open '${o.file}'`);
   let perm = BLK_PERM_CONSISTENT_READ;
   if (!o.readOnly) perm |= BLK_PERM_WRITE;

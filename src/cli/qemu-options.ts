@@ -38,6 +38,8 @@ export interface MachineOptions {
   bios: string;
   dtb?: string;
   nographic: boolean;
+  /** -snapshot: snapshot=on for every -drive that does not set it. */
+  snapshot?: boolean;
   /** -s / -gdb DEV: the guest gdb stub's address (DEV as QEMU spells it, e.g. tcp::1234). */
   gdb?: string;
   /** -S: do not start the vCPUs until a debugger (or the console) says so. */
@@ -63,7 +65,7 @@ export interface MachineOptions {
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
 
-/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,node-name= */
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,snapshot=,node-name= */
 export interface DriveOptions {
   id: string;
   file: string;
@@ -74,6 +76,8 @@ export interface DriveOptions {
   readOnly: boolean;
   rerror?: ErrorAction;
   werror?: ErrorAction;
+  /** snapshot=on: writes go to a temporary overlay (-snapshot sets it for every drive that does not say). */
+  snapshot?: boolean;
   /** discard=ignore (QEMU's default: guest discards do nothing) or unmap; off/on are aliases. */
   discard?: 'ignore' | 'unmap';
   nodeName?: string;
@@ -253,6 +257,9 @@ const flags: Record<string, (o: MachineOptions) => void> = {
   'no-reboot'(o) {
     o.ignored.push('-no-reboot');
   },
+  snapshot(o) {
+    o.snapshot = true;
+  },
 };
 
 function traceOpt(opt: string, fn: () => void): void {
@@ -302,6 +309,7 @@ function parseDrive(value: string, o: MachineOptions): void {
       case 'rerror': d.rerror = oneOf(opt, k, v, ['report', 'ignore', 'stop'] as const); break;
       case 'werror': d.werror = oneOf(opt, k, v, ['report', 'ignore', 'stop', 'enospc'] as const); break;
       case 'discard': d.discard = v === 'off' ? 'ignore' : v === 'on' ? 'unmap' : oneOf(opt, k, v, ['ignore', 'unmap'] as const); break;
+      case 'snapshot': d.snapshot = onOff(opt, k, v); break;
       case 'node-name': d.nodeName = v; break;
       case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
       default: throw new CliError(`${opt}: unsupported parameter '${k}'`);
@@ -386,6 +394,7 @@ export function parseQemuArgs(argv: string[]): MachineOptions {
     }
     throw new CliError(`unknown option '${arg}'`);
   }
+  if (o.snapshot) for (const d of o.drives) d.snapshot ??= true; // -snapshot: every drive without snapshot=off
   for (const dev of o.devices) {
     if (!o.drives.some((d) => d.id === dev.drive)) throw new CliError(`-device ${dev.driver},drive=${dev.drive}: Property '${dev.driver}.drive' can't find value '${dev.drive}'`);
     if (dev.iothread !== undefined && !o.iothreads.includes(dev.iothread)) {

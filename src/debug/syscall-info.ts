@@ -10,12 +10,12 @@ import type { SyscallName, SyscallRawArgs } from '../host/record';
 import { formatAddress, formatOpenatArgs } from '../host/strace-format';
 import type { Frame } from '../trace/backtrace/frame';
 
-export const SYSCALL_NAMES: readonly SyscallName[] = ['openat', 'pread64', 'preadv', 'pwrite64', 'pwritev', 'fdatasync', 'statx', 'ftruncate', 'close'];
+export const SYSCALL_NAMES: readonly SyscallName[] = ['openat', 'pread64', 'preadv', 'pwrite64', 'pwritev', 'fdatasync', 'statx', 'ftruncate', 'close', 'unlink'];
 
 /** Linux syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h). */
 const NUMBERS: Record<string, Record<SyscallName, number>> = {
-  x64: { openat: 257, pread64: 17, preadv: 295, pwrite64: 18, pwritev: 296, fdatasync: 75, statx: 332, ftruncate: 77, close: 3 },
-  arm64: { openat: 56, pread64: 67, preadv: 69, pwrite64: 68, pwritev: 70, fdatasync: 83, statx: 291, ftruncate: 46, close: 57 },
+  x64: { openat: 257, pread64: 17, preadv: 295, pwrite64: 18, pwritev: 296, fdatasync: 75, statx: 332, ftruncate: 77, close: 3, unlink: 87 },
+  arm64: { openat: 56, pread64: 67, preadv: 69, pwrite64: 68, pwritev: 70, fdatasync: 83, statx: 291, ftruncate: 46, close: 57, unlink: 35 },
 };
 
 export function syscallNumber(name: SyscallName): number | undefined {
@@ -78,6 +78,8 @@ export function syscallArgsText(name: SyscallName, raw: SyscallRawArgs[SyscallNa
       const r = raw as SyscallRawArgs['ftruncate'];
       return `fd=${r.fd}, length=${r.length}`;
     }
+    case 'unlink':
+      return `pathname=${JSON.stringify((raw as SyscallRawArgs['unlink']).path)}`;
     default:
       return `fd=${(raw as { fd: number }).fd}`;
   }

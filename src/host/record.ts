@@ -25,7 +25,8 @@ export type SyscallName =
   | 'fdatasync'
   | 'statx'
   | 'ftruncate'
-  | 'close';
+  | 'close'
+  | 'unlink';
 
 /** One buffer of a vector call: its address (see bufferAddress) and length. */
 export interface IovecRaw {
@@ -47,6 +48,8 @@ export interface SyscallRawArgs {
   statx: { fd: number; mode?: number; size?: number; btime?: boolean };
   ftruncate: { fd: number; length: number };
   close: { fd: number };
+  /** unlink: the path as passed, and the working directory. */
+  unlink: { path: string; cwd?: string };
 }
 
 interface RecordOf<N extends SyscallName> {

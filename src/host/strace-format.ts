@@ -246,7 +246,7 @@ export function formatStraceLine(rec: SyscallRecord, opts: StraceLineOptions = {
     if (rec.name === 'openat') {
       if (rec.raw.cwd !== undefined) args[0] = formatFdWithPath(args[0]!, rec.raw.cwd);
       if (rec.ret >= 0) result = formatFdWithPath(rec.ret, rec.path ?? opts.fdPaths?.get(rec.ret));
-    } else {
+    } else if (rec.name !== 'unlink') {
       const fd = rec.raw.fd;
       args[0] = formatFdWithPath(fd, rec.path ?? opts.fdPaths?.get(fd));
     }

@@ -30,8 +30,8 @@ export interface SummaryOptions {
 /** Syscall numbers: x86-64 (arch/x86/entry/syscalls/syscall_64.tbl), else asm-generic (arm64, riscv64). */
 const SYSCALL_NUMBERS: Readonly<Record<string, number>> =
   process.arch === 'x64'
-    ? { close: 3, pread64: 17, pwrite64: 18, fdatasync: 75, ftruncate: 77, openat: 257, preadv: 295, pwritev: 296, statx: 332 }
-    : { ftruncate: 46, openat: 56, close: 57, pread64: 67, pwrite64: 68, preadv: 69, pwritev: 70, fdatasync: 83, statx: 291 };
+    ? { close: 3, pread64: 17, pwrite64: 18, fdatasync: 75, ftruncate: 77, openat: 257, preadv: 295, pwritev: 296, statx: 332, unlink: 87 }
+    : { ftruncate: 46, openat: 56, close: 57, pread64: 67, pwrite64: 68, preadv: 69, pwritev: 70, fdatasync: 83, statx: 291, unlink: 35 };
 
 interface Row {
   name: string;

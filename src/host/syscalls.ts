@@ -11,6 +11,7 @@
  *   statx      fs.fstatSync       → statx(fd, "", AT_EMPTY_PATH|.., STATX_ALL, buf) statx(2)
  *   ftruncate  fs.ftruncateSync   → ftruncate(fd, length)                           ftruncate(2)
  *   close      fs.closeSync       → close(fd)                                       close(2)
+ *   unlink     fs.unlinkSync      → unlink(path) (unlinkat(AT_FDCWD, path, 0) on arm64) unlink(2)
  *
  * Where QEMU calls fstat(2) (raw_getlength, the S_ISBLK checks), Node's fstatSync makes libuv issue
  * statx(2) instead (libuv src/unix/fs.c uv__fs_fstat), hence `statx` here. libuv issues pread64 /
@@ -31,11 +32,11 @@
  *   without one, tracing costs one null check. With a catcher (setSyscallCatcher), its entry hook
  *   runs before each call that reaches the kernel (it may block the thread: a debugger stop).
  */
-import { type Stats, closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readlinkSync, readSync, readvSync, writeSync, writevSync } from 'node:fs';
+import { type Stats, closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readlinkSync, readSync, readvSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { EBADF, EINVAL, errnoName, errnoOfNodeError } from './errno';
 import { AT_FDCWD, type AtFdcwd, O_CLOEXEC, type OpenFlags, openFlagsMask } from './flags';
 import { bufferAddress, deliver, recorderState, type SyscallRecord } from './record';
-import { formatBuffer, formatIovec, formatOpenatArgs, formatStatxArgs } from './strace-format';
+import { formatBuffer, formatIovec, formatOpenatArgs, formatPath, formatStatxArgs } from './strace-format';
 import { gettid, threadName } from './thread-id';
 
 /** The most buffers one preadv/pwritev takes (UIO_MAXIOV, IOV_MAX in <limits.h>). */
@@ -156,33 +157,50 @@ export function openat(dirfd: AtFdcwd, path: string, flags: OpenFlags, mode = 0o
   return ret;
 }
 
+/**
+ * The body of a syscall wrapper whose result is 0 or -errno (close, fdatasync, ftruncate, unlink):
+ * without a recorder hook just the call; with one, the call timed and recorded with `fields`
+ * (made before the call: close's path must be read while the fd is open). `fallback` is the errno
+ * returned when Node refused the call before the kernel.
+ */
+function voidSyscall(call: () => void, fallback: number, fields: (() => RecordFields) | null): number {
+  if (fields === null) {
+    try {
+      call();
+      return 0;
+    } catch (err) {
+      return -(errnoOf(err) || fallback);
+    }
+  }
+  const f = fields();
+  let ret = 0;
+  const t0 = now();
+  try {
+    call();
+  } catch (err) {
+    const e = errnoOf(err);
+    if (e === NOT_ISSUED) return -fallback;
+    ret = -e;
+  }
+  emit(f, ret, t0, now());
+  return ret;
+}
+
 /** close(2). Returns 0 or -errno. */
 export function close(fd: number): number {
   if (badFd(fd)) return -EBADF;
   const entry = recorderState.entry;
   if (entry !== null) entry('close', { fd });
-  const hook = recorderState.hook;
-  if (hook === null) {
-    try {
-      closeSync(fd);
-      return 0;
-    } catch (err) {
-      return -(errnoOf(err) || EBADF);
-    }
-  }
-  const path = fdPath(fd);
-  let ret = 0;
-  const t0 = now();
-  try {
-    closeSync(fd);
-  } catch (err) {
-    const e = errnoOf(err);
-    if (e === NOT_ISSUED) return -EBADF;
-    ret = -e;
-  }
-  const t1 = now();
-  emit({ name: 'close', args: [String(fd)], raw: { fd }, fd, path }, ret, t0, t1);
-  return ret;
+  const record = recorderState.hook === null ? null : (): RecordFields => ({ name: 'close', args: [String(fd)], raw: { fd }, fd, path: fdPath(fd) });
+  return voidSyscall(() => closeSync(fd), EBADF, record);
+}
+
+/** unlink(2) (QEMU removes its temporary snapshot overlay so, right after opening it). 0 or -errno. */
+export function unlink(path: string): number {
+  const entry = recorderState.entry;
+  if (entry !== null) entry('unlink', { path });
+  const record = recorderState.hook === null ? null : (): RecordFields => ({ name: 'unlink', args: [formatPath(path)], raw: { path, cwd: process.cwd() } });
+  return voidSyscall(() => unlinkSync(path), EINVAL, record);
 }
 
 // ---- reads --------------------------------------------------------------------------------------
@@ -369,27 +387,8 @@ export function fdatasync(fd: number): number {
   if (badFd(fd)) return -EBADF;
   const entry = recorderState.entry;
   if (entry !== null) entry('fdatasync', { fd });
-  const hook = recorderState.hook;
-  if (hook === null) {
-    try {
-      fdatasyncSync(fd);
-      return 0;
-    } catch (err) {
-      return -(errnoOf(err) || EINVAL);
-    }
-  }
-  let ret = 0;
-  const t0 = now();
-  try {
-    fdatasyncSync(fd);
-  } catch (err) {
-    const e = errnoOf(err);
-    if (e === NOT_ISSUED) return -EINVAL;
-    ret = -e;
-  }
-  const t1 = now();
-  emit({ name: 'fdatasync', args: [String(fd)], raw: { fd }, fd, path: fdPath(fd) }, ret, t0, t1);
-  return ret;
+  const record = recorderState.hook === null ? null : (): RecordFields => ({ name: 'fdatasync', args: [String(fd)], raw: { fd }, fd, path: fdPath(fd) });
+  return voidSyscall(() => fdatasyncSync(fd), EINVAL, record);
 }
 
 /** ftruncate(2): sets the file's length (QEMU's raw_co_truncate). 0 or -errno. */
@@ -398,27 +397,8 @@ export function ftruncate(fd: number, length: number): number {
   if (badOffset(length)) return -EINVAL;
   const entry = recorderState.entry;
   if (entry !== null) entry('ftruncate', { fd, length });
-  const hook = recorderState.hook;
-  if (hook === null) {
-    try {
-      ftruncateSync(fd, length);
-      return 0;
-    } catch (err) {
-      return -(errnoOf(err) || EINVAL);
-    }
-  }
-  let ret = 0;
-  const t0 = now();
-  try {
-    ftruncateSync(fd, length);
-  } catch (err) {
-    const e = errnoOf(err);
-    if (e === NOT_ISSUED) return -EINVAL;
-    ret = -e;
-  }
-  const t1 = now();
-  emit({ name: 'ftruncate', args: [String(fd), String(length)], raw: { fd, length }, fd, path: fdPath(fd) }, ret, t0, t1);
-  return ret;
+  const record = recorderState.hook === null ? null : (): RecordFields => ({ name: 'ftruncate', args: [String(fd), String(length)], raw: { fd, length }, fd, path: fdPath(fd) });
+  return voidSyscall(() => ftruncateSync(fd, length), EINVAL, record);
 }
 
 /**

@@ -88,6 +88,7 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
         rerror: d.rerror,
         werror: d.werror,
         discard: d.discard,
+        snapshot: d.snapshot,
         nodeName: d.nodeName,
       };
       const props = { id: dev.id ?? d.id, serial: dev.serial, num_queues: dev.numQueues, queue_size: dev.queueSize };

@@ -17,7 +17,7 @@ export function installHostHooks(): void {
   if (on) {
     setSyscallRecorder((rec) => {
       const args = rec.args.join(', ');
-      const fd = rec.name === 'openat' ? (rec.ret >= 0 ? rec.ret : -1) : rec.raw.fd;
+      const fd = rec.name === 'openat' ? (rec.ret >= 0 ? rec.ret : -1) : rec.name === 'unlink' ? -1 : rec.raw.fd;
       const corr = fd >= 0 ? { fd } : null;
       if (t.syscall_entry.on) t.syscall_entry.emitAt(rec.startNs, corr, rec.tid, rec.name, args);
       if (t.syscall_exit.on) {

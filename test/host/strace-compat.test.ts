@@ -15,7 +15,7 @@ import { formatStrace, formatStraceLine } from '../../src/host/strace-format';
 import { formatSummary } from '../../src/host/strace-summary';
 import { compileHost, removeCompiledHost } from './compile-host';
 
-const TRACE_SET = 'openat,pread64,preadv,pwrite64,pwritev,fdatasync,close,statx,ftruncate';
+const TRACE_SET = 'openat,pread64,preadv,pwrite64,pwritev,fdatasync,close,statx,ftruncate,unlink';
 
 function straceUsable(): string | null {
   const v = spawnSync('strace', ['-V'], { encoding: 'utf8' });
@@ -84,6 +84,8 @@ if (!isMainThread) {
   sys.ftruncate(fd, 0);
   const odd = sys.openat(AT, dir + '/we<i>rd "n\\ame" ü', ['O_WRONLY', 'O_CREAT', 'O_EXCL'], 0);
   sys.close(odd);
+  sys.unlink(dir + '/we<i>rd "n\\ame" ü');
+  sys.unlink(dir + '/missing.img');
   const ws = sys.openat(AT, img, ['O_RDWR', 'O_DSYNC']);
   sys.close(ws);
   save(records);
@@ -179,13 +181,14 @@ describe.skipIf(whyNot !== null)('records match strace 6.1', () => {
   test('one thread, strace -y: every record is the line strace printed', () => {
     const { trace, json } = traced('main', ['-y', '-e', `trace=${TRACE_SET}`]);
     const records = revive(json as SyscallRecord[]);
-    expect(records.length).toBe(27); // one per call the program makes
+    expect(records.length).toBe(29); // one per call the program makes
     const ours = formatStrace(records, { y: true }).map(normalize);
     const theirs = trace.split('\n').map(normalize);
     expectSubsequence(theirs, ours);
     // The calls that matter for QEMU's flags, verbatim.
     expect(trace).toMatch(/openat\(AT_FDCWD<[^>]+>, "[^"]+\/disk\.img", O_RDONLY\|O_NONBLOCK\|O_CLOEXEC\) = \d+</);
     expect(trace).toMatch(/openat\(AT_FDCWD<[^>]+>, "[^"]+\/disk\.img", O_RDWR\|O_DSYNC\|O_CLOEXEC\) = \d+</);
+    expect(trace).toMatch(/unlink\("[^"]+\/missing\.img"\) += -1 ENOENT \(No such file or directory\)/);
   });
 
   test('threads, strace -f: worker records carry the worker tid strace shows', () => {

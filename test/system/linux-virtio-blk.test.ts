@@ -3,7 +3,8 @@
  * guest writes a file, syncs and powers off; on the host `e2fsck -fn` is clean and the file holds
  * what the guest wrote. The same through a qcow2 overlay made by `qemu-img create -b base -F raw`:
  * `qemu-img check` clean, the base image untouched. And the guest's `blkdiscard` on a qcow2 drive
- * with discard=unmap: the clusters are freed (qemu-img map), the image checks clean.
+ * with discard=unmap: the clusters are freed (qemu-img map), the image checks clean; and
+ * snapshot=on: the guest's writes are visible to it, the image is untouched afterwards.
  */
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -88,6 +89,24 @@ describe.skipIf(!dir)('Linux root on virtio-blk', () => {
     expect(at(1 << 20)).toMatchObject({ data: false, zero: true });
     expect(at((2 << 20) - 1)).toMatchObject({ data: false, zero: true });
     expect(at(2 << 20)).toMatchObject({ data: true, zero: false });
+  });
+
+  test('-drive snapshot=on: the guest reads back what it wrote; after exit the image is untouched and no overlay is left', { timeout: 420_000 }, async () => {
+    const img = path.join(tmp, 'snap.img');
+    fs.writeFileSync(img, Buffer.alloc(4 << 20, 0x5a));
+    const before = sha256(img);
+    const tmpdir = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const g = spawnGuest(process.execPath, [
+      VTRACE, 'run', '-M', 'virt', '-m', '256M', '-nographic', '-kernel', path.join(dir!, 'Image'), '-initrd', path.join(dir!, 'initramfs.cpio.gz'),
+      '-append', 'console=ttyS0', '-drive', `file=${img},format=raw,id=hd0,if=none,snapshot=on`, '-device', 'virtio-blk-device,drive=hd0',
+    ], { TMPDIR: tmpdir });
+    await g.waitFor('vtrace-guest: init reached', 240_000);
+    g.type('echo snapshot-data-$((6*7)) | dd of=/dev/vda bs=512 seek=100 conv=fsync 2>/dev/null; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | head -c 16; echo; poweroff -f\n');
+    const code = await g.exited(120_000);
+    expect(code, g.stderr() + g.output().slice(-2000)).toBe(0);
+    expect(g.output()).toContain('snapshot-data-42');
+    expect(sha256(img)).toBe(before);
+    expect(fs.readdirSync(tmpdir).filter((f) => f.startsWith('vl.'))).toEqual([]);
   });
 
   test.skipIf(!which('qemu-img'))('ext4 through a qcow2 overlay on a raw base: qemu-img check clean, base untouched', { timeout: 420_000 }, async () => {

@@ -16,6 +16,7 @@ const NAMES: Record<string, readonly string[]> = {
   fdatasync: ['fd'],
   ftruncate: ['fd', 'length'],
   close: ['fd'],
+  unlink: ['pathname'],
 };
 
 export function syscallArgs(rec: SyscallRecord): string {
