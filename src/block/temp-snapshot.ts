@@ -10,7 +10,11 @@
  *   4. it is opened as a qcow2 node (read/write, BDRV_O_TEMPORARY) and unlinked at once: the open
  *      fd keeps it alive until the drive closes, and nothing is left behind even after a crash;
  *   5. the image's node becomes the overlay's backing child (in memory; the overlay's header names
- *      no backing file), and the overlay is the drive's root.
+ *      no backing file), and the overlay is the drive's root. Its filename is then QEMU's
+ *      `json:{...}` description (what `info block` shows), as bdrv_refresh_filename makes it for a
+ *      node a plain file name cannot describe.
+ * The overlay ignores flushes and is never opened O_DIRECT (bdrv_temp_snapshot_options: its data
+ * is thrown away anyway), whatever cache= the drive has.
  *
  * Contract: main loop or iothread (the thread opening the drive), not in a coroutine. Returns the
  * overlay node (the image's reference taken over) or null with errp set (the image's reference
@@ -21,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { AT_FDCWD, O_CREAT, O_EXCL, O_RDWR } from '../host/flags';
 import { close, openat, unlink } from '../host/syscalls';
 import { EEXIST, strerror } from './errno';
-import { BDRV_CHILD_COW, BDRV_O_RDWR, BDRV_O_TEMPORARY, BlockError, type BlockDriverState } from './block-int';
+import { BDRV_CHILD_COW, BDRV_O_NOCACHE, BDRV_O_NO_FLUSH, BDRV_O_RDWR, BDRV_O_TEMPORARY, BlockError, type BlockDriverState } from './block-int';
 import { bdrv_attach_child, bdrv_open, bdrv_unref } from './block';
 import { bdrv_getlength } from './io';
 import { qcow2_create } from './qcow2/qcow2-create';
@@ -61,12 +65,36 @@ export function bdrv_append_temp_snapshot(bs: BlockDriverState, flags: number, e
     unlink(tmp);
     return fail(`Could not create temporary overlay '${tmp}': ${strerror(-ret)}`);
   }
-  const overlay = bdrv_open(tmp, { driver: 'qcow2' }, flags | BDRV_O_RDWR | BDRV_O_TEMPORARY, errp);
+  const snapshot_flags = (flags & ~BDRV_O_NOCACHE) | BDRV_O_NO_FLUSH | BDRV_O_RDWR | BDRV_O_TEMPORARY;
+  const overlay = bdrv_open(tmp, { driver: 'qcow2' }, snapshot_flags, errp);
   unlink(tmp);
   if (overlay === null) return fail(`Could not open temporary overlay '${tmp}'`);
   if (bdrv_attach_child(overlay, bs, 'backing', BDRV_CHILD_COW, errp) === null) {
     bdrv_unref(overlay);
     return fail(`Could not attach '${bs.filename}' below its temporary overlay`);
   }
+  overlay.filename = `json:${qdictJson(nodeDescription(overlay))}`;
   return overlay;
+}
+
+type Description = { [key: string]: string | Description };
+
+/** A node as QEMU's full-backing-filename options describe it: driver, file, backing. */
+function nodeDescription(bs: BlockDriverState): Description {
+  if (bs.drv.kind === 'protocol') return { driver: bs.drv.format_name, filename: bs.filename };
+  const d: Description = { driver: bs.drv.format_name };
+  if (bs.file !== null) d.file = nodeDescription(bs.file.bs);
+  if (bs.backing !== null) d.backing = nodeDescription(bs.backing.bs);
+  return d;
+}
+
+/** qobject_to_json of a QDict: keys sorted, `"key": value` joined by ", ". */
+function qdictJson(d: Description): string {
+  const parts = Object.keys(d)
+    .sort()
+    .map((k) => {
+      const v = d[k];
+      return `${JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : qdictJson(v)}`;
+    });
+  return `{${parts.join(', ')}}`;
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BlockBackend } from '../../src/block/block-backend';
+import { BDRV_O_NO_FLUSH } from '../../src/block/block-int';
 import { blockdevClose, blockdevOpen } from '../../src/block/blockdev';
 import { qcow2_create } from '../../src/block/qcow2/qcow2-create';
 import { parseQemuArgs } from '../../src/cli/qemu-options';
@@ -67,9 +68,14 @@ describe('snapshot=on', () => {
     opened.push(blk);
     const top = blk.root!.bs;
     expect(top.drv.format_name).toBe('qcow2');
-    expect(path.dirname(top.filename)).toBe(tmp);
-    expect(path.basename(top.filename)).toMatch(/^vl\.[A-Za-z0-9]{6}$/);
-    expect(fs.existsSync(top.filename)).toBe(false); // unlinked right after it was opened
+    const overlayFile = top.file!.bs.filename;
+    expect(path.dirname(overlayFile)).toBe(tmp);
+    expect(path.basename(overlayFile)).toMatch(/^vl\.[A-Za-z0-9]{6}$/);
+    expect(fs.existsSync(overlayFile)).toBe(false); // unlinked right after it was opened
+    // QEMU's name for such a node (info block shows it), and its cache mode: flushes are ignored.
+    const baseJson = fmt === 'raw' ? `{"driver": "raw", "file": {"driver": "file", "filename": ${JSON.stringify(img)}}}` : `{"driver": "qcow2", "file": {"driver": "file", "filename": ${JSON.stringify(img)}}}`;
+    expect(top.filename).toBe(`json:{"backing": ${baseJson}, "driver": "qcow2", "file": {"driver": "file", "filename": ${JSON.stringify(overlayFile)}}}`);
+    expect(top.file!.bs.open_flags & BDRV_O_NO_FLUSH).toBe(BDRV_O_NO_FLUSH);
     expect(top.read_only).toBe(false);
     const base = top.backing!.bs;
     expect(base.filename).toBe(img);

@@ -22,11 +22,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const machine = () => ['-M', 'virt', '-m', '128M', '-drive', `file=${img},format=raw,id=hd0,if=none`, '-device', 'virtio-blk-device,drive=hd0'];
+const machine = (drive = '') => ['-M', 'virt', '-m', '128M', '-drive', `file=${img},format=raw,id=hd0,if=none${drive}`, '-device', 'virtio-blk-device,drive=hd0'];
 
 /** QEMU's HMP output for `cmds`, without the monitor's line-editing escapes. */
-function qemuMonitor(cmds: string[]): string {
-  const r = spawnSync(QEMU!, [...machine(), '-nographic', '-bios', 'none', '-S', '-monitor', 'stdio', '-serial', 'none'], {
+function qemuMonitor(cmds: string[], drive = ''): string {
+  const r = spawnSync(QEMU!, [...machine(drive), '-nographic', '-bios', 'none', '-S', '-monitor', 'stdio', '-serial', 'none'], {
     input: cmds.join('\n') + '\nquit\n',
     encoding: 'utf8',
     timeout: 30_000,
@@ -71,5 +71,19 @@ describe.skipIf(!QEMU)('info views against QEMU 7.2', () => {
       expect(q).toContain(l);
       expect(v.stdout).toContain(l);
     }
+  });
+
+  test('info block of a snapshot=on drive: the temporary overlay as QEMU names it, flushes ignored, the image as its backing file', () => {
+    const q = qemuMonitor(['info block'], ',snapshot=on');
+    const v = spawnSync(process.execPath, [VTRACE, 'debug', '-batch', '-tty=/dev/null', '-ex', 'tbreak virtio_mmio_read', '-ex', 'run', '-ex', 'info block', '--', ...machine(',snapshot=on')], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(v.stderr).toBe('');
+    const norm = (s: string) => s.replace(/#block\d+/, '#blockN').replace(/vl\.[A-Za-z0-9]{6}/, 'vl.XXXXXX');
+    const qBlock = section(q, /^hd0 \(#block\d+\): /).map(norm);
+    expect(qBlock.join('\n')).toContain('ignore flushes');
+    expect(section(v.stdout, /^hd0 \(#block\d+\): /).map(norm)).toEqual(qBlock);
   });
 });
