@@ -173,6 +173,8 @@ export interface BlockDriverState {
   options: BlockOptions;
   open_flags: number;
   read_only: boolean;
+  /** detect-zeroes=: writes of all-zero data become write-zeroes ('unmap': that may unmap). Set on the drive's root. */
+  detect_zeroes: 'off' | 'on' | 'unmap';
   /** True when the format was guessed by probing (raw then protects block 0). */
   probed: boolean;
   /** Size in bytes as last computed (bs->total_sectors * 512 in QEMU; exact here). */

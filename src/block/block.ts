@@ -95,6 +95,7 @@ function bdrv_new(drv: BlockDriver, filename: string, node_name: string | undefi
     options: {},
     open_flags: flags,
     read_only: !(flags & BDRV_O_RDWR),
+    detect_zeroes: 'off',
     probed: false,
     total_bytes: 0,
     file: null,

@@ -49,6 +49,8 @@ export interface BlockdevOpenOptions {
   readOnly?: boolean;
   /** snapshot=on (or -snapshot): writes go to a temporary qcow2 overlay; the image is only read (temp-snapshot.ts). */
   snapshot?: boolean;
+  /** detect-zeroes=: 'on' turns writes of zeroes into write-zeroes, 'unmap' lets those unmap (with discard=unmap). */
+  detectZeroes?: 'off' | 'on' | 'unmap';
   /** discard=: 'unmap' lets guest discards through to the drivers (BDRV_O_UNMAP); default 'ignore'. */
   discard?: 'ignore' | 'unmap';
   /** node-name of the format node (auto "#blockNNN" otherwise). */
@@ -116,6 +118,7 @@ export function blockdevOpen(o: BlockdevOpenOptions): BlockBackend {
     return image === null ? null : bdrv_append_temp_snapshot(image, flags, errp);
   });
   if (bs === null) throw errp.error ?? new BlockError(`Could not open '${o.file}'`);
+  bs.detect_zeroes = o.detectZeroes ?? 'off';
   let perm = BLK_PERM_CONSISTENT_READ;
   if (!o.readOnly) perm |= BLK_PERM_WRITE;
   let shared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED;

@@ -15,6 +15,7 @@ import { qemu_coroutine_self, qemu_coroutine_yield, type coroutine_fn } from '..
 import {
   QEMUIOVector,
   qemu_iovec_init_extended,
+  qemu_iovec_is_zero,
   qemu_iovec_memset,
   qemu_iovec_slice,
   qiovOf,
@@ -413,6 +414,11 @@ export function* bdrv_aligned_pwritev(
   let ret = bdrv_co_write_req_prepare(child);
   if (ret < 0) return ret;
   const max_transfer = bs.bl.max_transfer > 0 ? QEMU_ALIGN_DOWN(bs.bl.max_transfer, align) : BDRV_REQUEST_MAX_BYTES;
+  // detect-zeroes: a write of zeroes becomes write-zeroes (zero clusters in qcow2), as QEMU.
+  if (bs.detect_zeroes !== 'off' && !(flags & BDRV_REQ_ZERO_WRITE) && qiov !== null && bs.drv.bdrv_co_pwrite_zeroes !== undefined && qemu_iovec_is_zero(qiov, qiov_offset, bytes)) {
+    flags |= BDRV_REQ_ZERO_WRITE;
+    if (bs.detect_zeroes === 'unmap') flags |= BDRV_REQ_MAY_UNMAP;
+  }
   if (flags & BDRV_REQ_ZERO_WRITE || qiov === null) {
     ret = yield* bdrv_co_do_pwrite_zeroes(bs, offset, bytes, flags);
   } else if (bytes <= max_transfer) {

@@ -65,7 +65,7 @@ export interface MachineOptions {
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
 
-/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,snapshot=,node-name= */
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,detect-zeroes=,snapshot=,node-name= */
 export interface DriveOptions {
   id: string;
   file: string;
@@ -78,6 +78,8 @@ export interface DriveOptions {
   werror?: ErrorAction;
   /** snapshot=on: writes go to a temporary overlay (-snapshot sets it for every drive that does not say). */
   snapshot?: boolean;
+  /** detect-zeroes=off|on|unmap: writes of zeroes become write-zeroes (unmap: that may unmap). */
+  detectZeroes?: 'off' | 'on' | 'unmap';
   /** discard=ignore (QEMU's default: guest discards do nothing) or unmap; off/on are aliases. */
   discard?: 'ignore' | 'unmap';
   nodeName?: string;
@@ -310,6 +312,7 @@ function parseDrive(value: string, o: MachineOptions): void {
       case 'werror': d.werror = oneOf(opt, k, v, ['report', 'ignore', 'stop', 'enospc'] as const); break;
       case 'discard': d.discard = v === 'off' ? 'ignore' : v === 'on' ? 'unmap' : oneOf(opt, k, v, ['ignore', 'unmap'] as const); break;
       case 'snapshot': d.snapshot = onOff(opt, k, v); break;
+      case 'detect-zeroes': d.detectZeroes = oneOf(opt, k, v, ['off', 'on', 'unmap'] as const); break;
       case 'node-name': d.nodeName = v; break;
       case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
       default: throw new CliError(`${opt}: unsupported parameter '${k}'`);

@@ -155,6 +155,7 @@ function blockLines(tree: StateTree, blk: BlockBackend): string {
   s += `    Cache mode:       ${modes.join(', ')}\n`;
   const chain = backingChain(bs);
   if (chain.length > 0) s += `    Backing file:     ${chain[0].filename} (chain depth: ${chain.length})\n`;
+  if (bs.detect_zeroes !== 'off') s += `    Detect zeroes:    ${bs.detect_zeroes}\n`;
   return s;
 }
 

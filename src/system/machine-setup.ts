@@ -89,6 +89,7 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
         werror: d.werror,
         discard: d.discard,
         snapshot: d.snapshot,
+        detectZeroes: d.detectZeroes,
         nodeName: d.nodeName,
       };
       const props = { id: dev.id ?? d.id, serial: dev.serial, num_queues: dev.numQueues, queue_size: dev.queueSize };

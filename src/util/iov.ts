@@ -161,8 +161,26 @@ export function qemu_iovec_memset(qiov: QEMUIOVector, offset: number, fillc: num
 /** qemu_iovec_is_zero: true when [offset, +bytes) holds only zero bytes. */
 export function qemu_iovec_is_zero(qiov: QEMUIOVector, offset: number, bytes: number): boolean {
   let zero = true;
-  qemu_iovec_foreach(qiov, offset, bytes, (p) => {
-    if (zero) for (let i = 0; i < p.byteLength; i++) if (p[i] !== 0) return void (zero = false);
+  qemu_iovec_foreach(qiov, offset, bytes, (piece) => {
+    if (!zero) return;
+    let i = 0;
+    // Four bytes at a time where the piece is aligned for it (guest buffers are).
+    if (piece.byteOffset % 4 === 0) {
+      const words = new Int32Array(piece.buffer, piece.byteOffset, piece.byteLength >>> 2);
+      for (let k = 0; k < words.length; k++) {
+        if (words[k] !== 0) {
+          zero = false;
+          return;
+        }
+      }
+      i = words.length * 4;
+    }
+    for (; i < piece.byteLength; i++) {
+      if (piece[i] !== 0) {
+        zero = false;
+        return;
+      }
+    }
   });
   return zero;
 }

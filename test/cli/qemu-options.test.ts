@@ -41,6 +41,12 @@ describe('QEMU command-line parsing', () => {
     expect(() => drive(',discard=trim')).toThrow(/invalid value 'trim' for parameter 'discard'/);
   });
 
+  test('-drive detect-zeroes=off|on|unmap', () => {
+    const dz = (v: string) => parseQemuArgs(['-drive', `file=a.img,if=none,id=hd0,detect-zeroes=${v}`]).drives[0].detectZeroes;
+    expect([dz('off'), dz('on'), dz('unmap')]).toEqual(['off', 'on', 'unmap']);
+    expect(() => dz('yes')).toThrow(/invalid value 'yes' for parameter 'detect-zeroes'/);
+  });
+
   test('sizes and key=value lists', () => {
     expect(parseSize('256')).toBe(256 * 1024 * 1024);
     expect(parseSize('1G')).toBe(1024 ** 3);

@@ -73,9 +73,9 @@ describe.skipIf(!QEMU)('info views against QEMU 7.2', () => {
     }
   });
 
-  test('info block of a snapshot=on drive: the temporary overlay as QEMU names it, flushes ignored, the image as its backing file', () => {
-    const q = qemuMonitor(['info block'], ',snapshot=on');
-    const v = spawnSync(process.execPath, [VTRACE, 'debug', '-batch', '-tty=/dev/null', '-ex', 'tbreak virtio_mmio_read', '-ex', 'run', '-ex', 'info block', '--', ...machine(',snapshot=on')], {
+  test('info block of a snapshot=on, detect-zeroes=on drive: the temporary overlay as QEMU names it, flushes ignored, the image as its backing file, detect zeroes', () => {
+    const q = qemuMonitor(['info block'], ',snapshot=on,detect-zeroes=on');
+    const v = spawnSync(process.execPath, [VTRACE, 'debug', '-batch', '-tty=/dev/null', '-ex', 'tbreak virtio_mmio_read', '-ex', 'run', '-ex', 'info block', '--', ...machine(',snapshot=on,detect-zeroes=on')], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 60_000,
@@ -84,6 +84,7 @@ describe.skipIf(!QEMU)('info views against QEMU 7.2', () => {
     const norm = (s: string) => s.replace(/#block\d+/, '#blockN').replace(/vl\.[A-Za-z0-9]{6}/, 'vl.XXXXXX');
     const qBlock = section(q, /^hd0 \(#block\d+\): /).map(norm);
     expect(qBlock.join('\n')).toContain('ignore flushes');
+    expect(qBlock.join('\n')).toContain('Detect zeroes:    on');
     expect(section(v.stdout, /^hd0 \(#block\d+\): /).map(norm)).toEqual(qBlock);
   });
 });

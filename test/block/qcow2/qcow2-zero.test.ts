@@ -160,3 +160,26 @@ test('discard=ignore (QEMU\'s default): discards do nothing and write-zeroes nev
   expectZeroClusters(img, 512 * KiB, 128 * KiB, true);
   verifyWithQemu(img, d.expected, dir);
 });
+
+test('detect-zeroes=on: a write of zeroes becomes zero clusters (kept); =unmap with discard=unmap frees them; data writes are unaffected', (ctx) => {
+  requireQemu(ctx);
+  const dir = tempDir();
+  for (const mode of ['on', 'unmap'] as const) {
+    const img = path.join(dir, `dz-${mode}.qcow2`);
+    createQcow2(img, '2M');
+    const blk = blockdevOpen({ file: img, id: `dz-${mode}`, discard: 'unmap', detectZeroes: mode, logger: () => {} });
+    opened.push(blk);
+    const d = new ModelDisk(blk, 2 * MiB);
+    d.write(0, MiB, 6);
+    const zero = new Uint8Array(new SharedArrayBuffer(128 * KiB));
+    expect(aio.write(blk, 256 * KiB, zero)).toBe(0); // two whole clusters of zeroes
+    d.expected.fill(0, 256 * KiB, 384 * KiB);
+    expect(aio.write(blk, 512 * KiB + 100, new Uint8Array(new SharedArrayBuffer(200)))).toBe(0); // inside a cluster: data
+    d.expected.fill(0, 512 * KiB + 100, 512 * KiB + 300);
+    d.checkAll();
+    close(blk);
+    expectZeroClusters(img, 256 * KiB, 128 * KiB, mode === 'on');
+    expect(mapOf(img, 512 * KiB, 64 * KiB).every((e) => e.data)).toBe(true);
+    verifyWithQemu(img, d.expected, dir);
+  }
+});
