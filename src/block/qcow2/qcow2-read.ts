@@ -5,29 +5,20 @@
  *   ZERO_*        → zeroes
  *   UNALLOCATED   → bdrv_co_preadv_part(bs.backing) (the generic layer zero-fills past the backing
  *                   file's end), or zeroes without a backing file
- *   COMPRESSED    → -ENOTSUP (vtrace does not decompress; one warning per node)
+ *   COMPRESSED    → the cluster read and inflated on a pool worker, the asked part copied out
+ *                   (qcow2-threads.ts)
  * The mapping is looked up with s.lock held; data moves with the lock released, as QEMU.
  *
  * Contract: coroutine_fn in bs's AioContext, from bdrv_driver_preadv. 0 or -errno.
  */
 import type { coroutine_fn } from '../../util/coroutine';
-import { qemu_iovec_memset, type QEMUIOVector } from '../../util/iov';
+import { qemu_iovec_from_buf, qemu_iovec_memset, type QEMUIOVector } from '../../util/iov';
 import type { BlockDriverState } from '../block-int';
 import { qemu_co_mutex_lock, qemu_co_mutex_unlock } from '../coroutine-lock';
 import { bdrv_co_preadv_part } from '../io';
-import { block_warn } from '../warn';
-import { ENOTSUP } from './qcow2-errno';
 import { qcow2_get_host_offset } from './qcow2-cluster';
-import { QCow2ClusterType, qcow2_state } from './qcow2-state';
-
-/** Warn once per node that compressed clusters are not supported. */
-export function qcow2_warn_compressed(bs: BlockDriverState): void {
-  const s = qcow2_state(bs);
-  const msg = `qcow2: '${bs.filename}' has compressed clusters, which vtrace does not support (convert it with 'qemu-img convert -O qcow2' without -c)`;
-  if (s.warned.has(msg)) return;
-  s.warned.add(msg);
-  block_warn(msg);
-}
+import { QCow2ClusterType, offset_into_cluster, qcow2_state } from './qcow2-state';
+import { qcow2_read_compressed_cluster } from './qcow2-threads';
 
 export function* qcow2_co_preadv_part(bs: BlockDriverState, offset: number, bytes: number, qiov: QEMUIOVector, qiov_offset: number): coroutine_fn<number> {
   const s = qcow2_state(bs);
@@ -55,9 +46,13 @@ export function* qcow2_co_preadv_part(bs: BlockDriverState, offset: number, byte
       case QCow2ClusterType.ZERO_ALLOC:
         qemu_iovec_memset(qiov, qiov_offset + done, 0, n);
         break;
-      case QCow2ClusterType.COMPRESSED:
-        qcow2_warn_compressed(bs);
-        return -ENOTSUP;
+      case QCow2ClusterType.COMPRESSED: {
+        const cluster = yield* qcow2_read_compressed_cluster(bs, r.l2_entry);
+        if (typeof cluster === 'number') return cluster;
+        const at = offset_into_cluster(s, offset + done);
+        qemu_iovec_from_buf(qiov, qiov_offset + done, cluster.subarray(at, at + n), n);
+        break;
+      }
     }
     if (ret < 0) return ret;
     done += n;

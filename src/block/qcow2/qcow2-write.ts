@@ -9,7 +9,9 @@
  *                 perform_cow — and go out in the same write as the guest data; then the L2
  *                 entries are linked (L2 table allocated first if missing: l2_allocate)
  *   ZERO_ALLOC with COPIED → its preallocated clusters are reused: zero COW, data, L2 relinked
- *   COMPRESSED → -ENOTSUP; shared clusters (no COPIED: internal snapshots) → -EIO
+ *   COMPRESSED → as UNALLOCATED, the COW parts from the decompressed cluster; then the compressed
+ *                 data's clusters are freed (qcow2_free_any_cluster)
+ *   shared clusters (no COPIED: internal snapshots) → -EIO
  * Allocating runs keep s.lock for the whole allocation, so two writes to one new cluster never
  * allocate it twice (QEMU tracks in-flight allocations instead; this is the simple, serialising form).
  * Order on the image: refcounts → data → L2 entry → (L1 entry for a new L2 table, after a flush).
@@ -21,9 +23,8 @@ import { qemu_iovec_init_extended, QEMUIOVector } from '../../util/iov';
 import type { BlockDriverState } from '../block-int';
 import { qemu_co_mutex_lock, qemu_co_mutex_unlock } from '../coroutine-lock';
 import { bdrv_co_pread, bdrv_co_pwritev, bdrv_co_pwritev_part, qemu_blockalign } from '../io';
-import { ENOTSUP } from './qcow2-errno';
 import { qcow2_alloc_cluster_link_l2, qcow2_get_host_offset, get_cluster_table, type HostOffsetResult } from './qcow2-cluster';
-import { qcow2_warn_compressed } from './qcow2-read';
+import { qcow2_parse_compressed_l2_entry, qcow2_read_compressed_cluster } from './qcow2-threads';
 import { qcow2_alloc_clusters, qcow2_free_clusters, qcow2_signal_corruption } from './qcow2-refcount';
 import { QCOW_OFLAG_COPIED_HI, QCow2ClusterType, offset_into_cluster, qcow2_state, start_of_cluster } from './qcow2-state';
 
@@ -52,10 +53,13 @@ function* qcow2_co_pwritev_alloc(bs: BlockDriverState, offset: number, r: HostOf
   const t = yield* get_cluster_table(bs, guest_start);
   if (typeof t === 'number') return t;
   const reuse = r.type === QCow2ClusterType.ZERO_ALLOC;
+  // A compressed cluster (a run is never more than one): what it held is the COW data.
+  const old = r.type === QCow2ClusterType.COMPRESSED ? yield* qcow2_read_compressed_cluster(bs, r.l2_entry) : null;
+  if (typeof old === 'number') return old;
   const host = reuse ? start_of_cluster(s, r.host_offset) : yield* qcow2_alloc_clusters(bs, nb * s.cluster_size);
   if (host < 0) return host;
-  const head = yield* do_perform_cow_read(bs, r.type, guest_start, offset - guest_start);
-  const tail = typeof head === 'number' ? head : yield* do_perform_cow_read(bs, r.type, offset + bytes, guest_end - offset - bytes);
+  const head = old !== null ? old.subarray(0, offset - guest_start) : yield* do_perform_cow_read(bs, r.type, guest_start, offset - guest_start);
+  const tail = old !== null ? old.subarray(offset + bytes - guest_start) : typeof head === 'number' ? head : yield* do_perform_cow_read(bs, r.type, offset + bytes, guest_end - offset - bytes);
   let ret = typeof head === 'number' ? head : typeof tail === 'number' ? tail : 0;
   if (ret === 0) {
     const local = new QEMUIOVector();
@@ -64,6 +68,10 @@ function* qcow2_co_pwritev_alloc(bs: BlockDriverState, offset: number, r: HostOf
   }
   if (ret === 0) ret = yield* qcow2_alloc_cluster_link_l2(bs, guest_start, host, nb);
   if (ret < 0 && !reuse) yield* qcow2_free_clusters(bs, host, nb * s.cluster_size); // leak rather than corrupt if this fails too
+  if (ret === 0 && old !== null) {
+    const { coffset, csize } = qcow2_parse_compressed_l2_entry(bs, r.l2_entry);
+    yield* qcow2_free_clusters(bs, coffset, csize); // a failure leaks them (qemu-img check repairs that)
+  }
   return ret;
 }
 
@@ -83,9 +91,6 @@ export function* qcow2_co_pwritev_part(bs: BlockDriverState, offset: number, byt
       const copied = (r.l2_entry.hi & QCOW_OFLAG_COPIED_HI) !== 0;
       if (ret < 0) {
         // reported by the lookup
-      } else if (r.type === QCow2ClusterType.COMPRESSED) {
-        qcow2_warn_compressed(bs);
-        ret = -ENOTSUP;
       } else if ((r.type === QCow2ClusterType.NORMAL || r.type === QCow2ClusterType.ZERO_ALLOC) && !copied) {
         ret = qcow2_signal_corruption(bs, `cluster at host offset 0x${(r.host_offset - offset_into_cluster(s, r.host_offset)).toString(16)} is shared (no COPIED flag); writing to images with internal snapshots is not supported by vtrace`);
       } else if (r.type === QCow2ClusterType.NORMAL) {

@@ -14,8 +14,8 @@
  * What this does not do returns -ENOTSUP: requests not aligned to clusters (the generic layer
  * splits head and tail off, io.ts, and writes those as zeroed data; a discard is advisory and is
  * skipped), write-zeroes on v2 images. Clusters shared with an internal snapshot (no COPIED flag)
- * or compressed ones make write-zeroes return -ENOTSUP too (the fallback write then reports them
- * as the write path does); discard leaves them alone.
+ * or compressed ones make write-zeroes return -ENOTSUP too (the fallback write then handles them
+ * as any write: compressed ones are rewritten, shared ones refused); discard leaves them alone.
  * Order on the image, as QEMU: the L2 entries first, then the refcount decrements. A dirty image
  * (lazy refcounts, which vtrace leaves for QEMU to repair) may have refcounts that are too low:
  * nothing is freed there (write-zeroes keeps the clusters, discard is skipped).

@@ -1,13 +1,15 @@
 /**
  * The qcow2 format driver (QEMU block/qcow2.c; docs/interop/qcow2.txt), versions 2 and 3:
- * standard L2 entries, 512 B..2 MiB clusters, refcount widths 1..64 bits, backing files.
+ * standard L2 entries, 512 B..2 MiB clusters, refcount widths 1..64 bits, backing files,
+ * compressed clusters (zlib: read, and rewritten uncompressed when written, as QEMU).
  * Not supported, refused with a clear message: encryption, external data files, extended L2
- * entries, zstd compression type, compressed clusters (at I/O time), writing to images with
- * internal snapshots (read-only open works), writing to images marked corrupt (QEMU's rule).
+ * entries, zstd compression type, writing to images with internal snapshots (read-only open
+ * works), writing to images marked corrupt (QEMU's rule).
  *
  * Pieces: qcow2-header.ts (header and extensions), qcow2-state.ts (state, entry encoding),
  * qcow2-cluster.ts (L1/L2 mapping), qcow2-refcount.ts (allocation, refcounts), qcow2-read.ts,
- * qcow2-write.ts, qcow2-zero.ts (write-zeroes and discard by L2 entries); this file opens and closes.
+ * qcow2-write.ts, qcow2-zero.ts (write-zeroes and discard by L2 entries), qcow2-threads.ts
+ * (compressed clusters, inflated on pool workers), qcow2-create.ts; this file opens and closes.
  *
  * Dirty bit (v3 incompatible bit 0, lazy refcounts): vtrace never uses lazy refcounts, so it never
  * sets it. An image that has it may have refcounts that are too low; vtrace opens it (read/write

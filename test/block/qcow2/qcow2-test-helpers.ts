@@ -2,12 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { blk_aio_preadv, blk_aio_pwritev, type BlockBackend } from '../../../src/block/block-backend';
 import { blockdevClose, blockdevOpen, type BlockdevOpenOptions } from '../../../src/block/blockdev';
 import { qiovOf } from '../../../src/util/iov';
 import { qemu_get_aio_context } from '../../../src/util/main-loop';
-import { aio, pattern, pollUntil, run } from '../block-test-helpers';
+import { aio, cleanupTempDirs, installWorkerRecorder, pattern, pollUntil, run } from '../block-test-helpers';
 
 export function haveQemuTools(): boolean {
   return run('qemu-img', ['--version']).status === 0 && run('qemu-io', ['--version']).status === 0;
@@ -101,6 +101,31 @@ export function open(o: Partial<BlockdevOpenOptions> & { file: string }): BlockB
 }
 
 export { blockdevClose };
+
+/**
+ * The drives a test file opens: `track` them, `close` the ones a test closes itself; the rest are
+ * closed after each test, also when it failed (registers the afterEach; call at module level),
+ * and the worker recorder and temporary directories are set up and removed around the file.
+ */
+export function driveTracker(): { track(blk: BlockBackend): BlockBackend; close(blk: BlockBackend): void; count(): number } {
+  const opened: BlockBackend[] = [];
+  beforeAll(() => installWorkerRecorder());
+  afterEach(() => {
+    for (const b of opened.splice(0)) blockdevClose(b);
+  });
+  afterAll(() => cleanupTempDirs());
+  return {
+    track(blk) {
+      opened.push(blk);
+      return blk;
+    },
+    close(blk) {
+      opened.splice(opened.indexOf(blk), 1);
+      blockdevClose(blk);
+    },
+    count: () => opened.length,
+  };
+}
 
 /** After closing: qemu-img check clean, compare and convert -O raw agree with `expected`. */
 export function verifyWithQemu(img: string, expected: Uint8Array, dir: string, fmt = 'qcow2'): void {

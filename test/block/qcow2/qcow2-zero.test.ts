@@ -5,34 +5,23 @@
  * disk; a backing file does not show through zeroed or discarded clusters; v2 images fall back to
  * writing zeroed data. Real files, real thread-pool workers.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { blk_aio_pwrite_zeroes, type BlockBackend } from '../../../src/block/block-backend';
 import { BDRV_REQ_MAY_UNMAP } from '../../../src/block/block-int';
 import { blockdevOpen } from '../../../src/block/blockdev';
-import { aio, aioWait, cleanupTempDirs, installWorkerRecorder, makeImage, pattern, tempDir } from '../block-test-helpers';
-import { ModelDisk, blockdevClose, createQcow2, qemuImg, requireQemu, sha256, verifyWithQemu } from './qcow2-test-helpers';
+import { aio, aioWait, makeImage, pattern, tempDir } from '../block-test-helpers';
+import { ModelDisk, createQcow2, driveTracker, qemuImg, requireQemu, sha256, verifyWithQemu } from './qcow2-test-helpers';
 
 const KiB = 1024;
 const MiB = 1 << 20;
-const opened: BlockBackend[] = [];
-
-beforeAll(() => installWorkerRecorder());
-afterEach(() => {
-  for (const b of opened.splice(0)) blockdevClose(b);
-});
-afterAll(() => cleanupTempDirs());
+const drives = driveTracker();
+const close = drives.close;
 
 /** Opened with discard=unmap (QEMU's default, ignore, lets no discard or unmap through). */
 function openImg(file: string, discard: 'ignore' | 'unmap' = 'unmap'): BlockBackend {
-  const blk = blockdevOpen({ file, id: `z${opened.length}`, discard, logger: () => {} });
-  opened.push(blk);
-  return blk;
-}
-function close(blk: BlockBackend): void {
-  opened.splice(opened.indexOf(blk), 1);
-  blockdevClose(blk);
+  return drives.track(blockdevOpen({ file, id: `z${drives.count()}`, discard, logger: () => {} }));
 }
 
 function zeroes(d: ModelDisk, offset: number, bytes: number, flags = 0): void {
@@ -167,8 +156,7 @@ test('detect-zeroes=on: a write of zeroes becomes zero clusters (kept); =unmap w
   for (const mode of ['on', 'unmap'] as const) {
     const img = path.join(dir, `dz-${mode}.qcow2`);
     createQcow2(img, '2M');
-    const blk = blockdevOpen({ file: img, id: `dz-${mode}`, discard: 'unmap', detectZeroes: mode, logger: () => {} });
-    opened.push(blk);
+    const blk = drives.track(blockdevOpen({ file: img, id: `dz-${mode}`, discard: 'unmap', detectZeroes: mode, logger: () => {} }));
     const d = new ModelDisk(blk, 2 * MiB);
     d.write(0, MiB, 6);
     const zero = new Uint8Array(new SharedArrayBuffer(128 * KiB));
