@@ -4,7 +4,8 @@
  * what the guest wrote. The same through a qcow2 overlay made by `qemu-img create -b base -F raw`:
  * `qemu-img check` clean, the base image untouched. And the guest's `blkdiscard` on a qcow2 drive
  * with discard=unmap: the clusters are freed (qemu-img map), the image checks clean; and
- * snapshot=on: the guest's writes are visible to it, the image is untouched afterwards.
+ * snapshot=on: the guest's writes are visible to it, the image is untouched afterwards; and root
+ * on a compressed qcow2 under snapshot=on.
  */
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -107,6 +108,16 @@ describe.skipIf(!dir)('Linux root on virtio-blk', () => {
     expect(g.output()).toContain('snapshot-data-42');
     expect(sha256(img)).toBe(before);
     expect(fs.readdirSync(tmpdir).filter((f) => f.startsWith('vl.'))).toEqual([]);
+  });
+
+  test.skipIf(!which('qemu-img'))('root on a compressed qcow2 (qemu-img convert -c) with snapshot=on: boots, writes, and the image is untouched', { timeout: 420_000 }, async () => {
+    const img = path.join(tmp, 'root-c.qcow2');
+    const conv = spawnSync('qemu-img', ['convert', '-c', '-f', 'raw', '-O', 'qcow2', path.join(dir!, 'rootfs.ext4'), img], { encoding: 'utf8' });
+    expect(conv.status, conv.stderr).toBe(0);
+    const before = sha256(img);
+    const r = await bootWriteSync(`file=${img},format=qcow2,id=hd0,if=none,snapshot=on`, `compressed-${process.pid}`);
+    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+    expect(sha256(img)).toBe(before);
   });
 
   test.skipIf(!which('qemu-img'))('ext4 through a qcow2 overlay on a raw base: qemu-img check clean, base untouched', { timeout: 420_000 }, async () => {
