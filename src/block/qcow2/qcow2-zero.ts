@@ -95,6 +95,14 @@ function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number,
   return 0;
 }
 
+/**
+ * An allocated cluster this image alone owns and may free: COPIED (not shared with a snapshot)
+ * and cluster aligned (an unaligned one is corruption; the write path reports it).
+ */
+function owned(s: BDRVQcow2State, e: Entry): boolean {
+  return (e.hi & QCOW_OFLAG_COPIED_HI) !== 0 && offset_into_cluster(s, entry_offset(e)) === 0;
+}
+
 /** Incompatible bit 0: the refcounts may be too low (see the header). */
 function dirty(s: BDRVQcow2State): boolean {
   return (s.incompatible_features & 1n) !== 0n;
@@ -120,7 +128,7 @@ export function* qcow2_co_pwrite_zeroes(bs: BlockDriverState, offset: number, by
     update_l2_entries(bs, offset, bytes, (old) => {
       const type = qcow2_get_cluster_type(old);
       const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
-      if (type === QCow2ClusterType.COMPRESSED || (allocated && !(old.hi & QCOW_OFLAG_COPIED_HI))) return 'unsupported';
+      if (type === QCow2ClusterType.COMPRESSED || (allocated && !owned(s, old))) return 'unsupported';
       if (may_unmap && allocated) return { entry: { hi: 0, lo: QCOW_OFLAG_ZERO_LO }, free: entry_offset(old) };
       if (old.lo & QCOW_OFLAG_ZERO_LO) return 'keep';
       return { entry: { hi: old.hi, lo: (old.lo | QCOW_OFLAG_ZERO_LO) >>> 0 }, free: 0 };
@@ -139,7 +147,7 @@ export function* qcow2_co_pdiscard(bs: BlockDriverState, offset: number, bytes: 
     update_l2_entries(bs, offset, bytes, (old) => {
       const type = qcow2_get_cluster_type(old);
       const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
-      if (type === QCow2ClusterType.COMPRESSED || (allocated && !(old.hi & QCOW_OFLAG_COPIED_HI))) return 'keep';
+      if (type === QCow2ClusterType.COMPRESSED || (allocated && !owned(s, old))) return 'keep';
       if (type === QCow2ClusterType.ZERO_PLAIN || (type === QCow2ClusterType.UNALLOCATED && !backing)) return 'keep';
       const entry = s.qcow_version >= 3 ? { hi: 0, lo: QCOW_OFLAG_ZERO_LO } : { hi: 0, lo: 0 };
       return { entry, free: allocated ? entry_offset(old) : 0 };
