@@ -9,15 +9,21 @@
  * Node has no fcntl(2) (nor flock(2)), so vtrace keeps the same two bit sets in a lock directory
  * per inode, `$TMPDIR/vtrace-image-locks/<st_dev>-<st_ino>/`: one holder file per open node
  * (`<pid>-<threadId>-<n>`, JSON {pid, perm, unshared, file}), checked and updated under a mutex file
- * created with O_CREAT|O_EXCL. Holders of dead processes (kill(pid, 0) fails with ESRCH) are
- * ignored and removed, as the kernel drops a dead process's OFD locks. Same checks, same messages.
+ * created with O_CREAT|O_EXCL. Holders of dead processes are ignored and removed, as the kernel
+ * drops a dead process's OFD locks: dead means kill(pid, 0) fails with ESRCH, or (Linux) the pid
+ * now belongs to a process that started at another time than the holder (field 22 of
+ * /proc/PID/stat, recorded in the holder file) — pids are reused (pid_max is often 32768), and a
+ * holder left by a killed process must not come back to life with its pid: CI saw "Failed to get
+ * "write" lock" on a brand-new image whose inode a long-dead holder had used. Same checks, same
+ * messages.
  * Gaps versus QEMU's OFD byte locks:
  * - vtrace processes respect each other; QEMU does not see vtrace's lock files. In the other
  *   direction vtrace reads /proc/locks and honours QEMU's (and qemu-img's) OFD locks on the same
  *   inode (bytes 100+i/200+i), so a running QEMU blocks a vtrace writer, but a running vtrace does
  *   not block QEMU.
- * - Liveness is by pid: a holder file left by a crashed process whose pid was reused looks alive
- *   (remove the directory by hand); OFD locks die with the descriptor.
+ * - Without /proc (not Linux) liveness is by pid alone: a holder file left by a crashed process
+ *   whose pid was reused looks alive (remove the directory by hand); OFD locks die with the
+ *   descriptor.
  * - The lock directory must be shared by the processes (same TMPDIR, same mount namespace).
  *
  * Contract: main loop thread; synchronous; uses node:fs directly (these files are bookkeeping, not
@@ -34,6 +40,8 @@ export const RAW_LOCK_SHARED_BASE = 200;
 
 interface HolderRecord {
   pid: number;
+  /** The holder process's start time (/proc/PID/stat field 22), to tell it from a later process with its pid. */
+  start?: string;
   perm: number;
   /** Permissions this holder does not share (QEMU's bytes 200+i). */
   unshared: number;
@@ -65,13 +73,28 @@ export function raw_lock_open(filename: string, dev: number, ino: number): Image
   return new ImageLock(dir, path.join(dir, `${process.pid}-${threadId}-${++seq}`), dev, ino, filename);
 }
 
-function alive(pid: number): boolean {
+/** Field 22 (starttime, in clock ticks since boot) of /proc/PID/stat; undefined without /proc. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]; // fields from 3 on; 22 is the 20th
+  } catch {
+    return undefined;
+  }
+}
+
+const selfStart = startTime(process.pid);
+
+/** Is the process that wrote a holder (or mutex) still running: its pid alive, and not reused? */
+function alive(pid: number, start?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (start === undefined) return true;
+  const now = startTime(pid);
+  return now === undefined || now === start;
 }
 
 function sleepMs(ms: number): void {
@@ -85,12 +108,12 @@ function withMutex<T>(lock: ImageLock, f: () => T): T {
   const deadline = Date.now() + 5000;
   for (;;) {
     try {
-      fs.writeFileSync(mutex, String(process.pid), { flag: 'wx' });
+      fs.writeFileSync(mutex, `${process.pid} ${selfStart ?? ''}`, { flag: 'wx' });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(fs.readFileSync(mutex, { encoding: 'utf8', flag: 'r' }) || '0');
-      if (owner > 0 && !alive(owner)) fs.rmSync(mutex, { force: true });
+      const [owner, start] = fs.readFileSync(mutex, { encoding: 'utf8', flag: 'r' }).split(' ');
+      if (Number(owner) > 0 && !alive(Number(owner), start || undefined)) fs.rmSync(mutex, { force: true });
       else if (Date.now() > deadline) throw new Error(`image lock: ${mutex} held for too long`);
       else sleepMs(1);
     }
@@ -115,7 +138,7 @@ function otherHolders(lock: ImageLock): HolderRecord[] {
     } catch {
       continue;
     }
-    if (!alive(rec.pid)) {
+    if (!alive(rec.pid, rec.start)) {
       fs.rmSync(p, { force: true });
       continue;
     }
@@ -176,9 +199,13 @@ function raw_check_lock_bytes(lock: ImageLock, perm: number, shared_perm: number
   return null;
 }
 
+/** The locks this thread holds (a holder file written, not yet released). */
+const held = new Set<ImageLock>();
+
 function write(lock: ImageLock): void {
-  const rec: HolderRecord = { pid: process.pid, perm: lock.perm, unshared: lock.unshared, file: lock.filename };
+  const rec: HolderRecord = { pid: process.pid, start: selfStart, perm: lock.perm, unshared: lock.unshared, file: lock.filename };
   fs.writeFileSync(lock.holder, JSON.stringify(rec));
+  held.add(lock);
 }
 
 /**
@@ -207,10 +234,21 @@ export function raw_lock_apply(lock: ImageLock, perm: number, shared_perm: numbe
 
 /** Drop every lock of this node (close). */
 export function raw_lock_release(lock: ImageLock): void {
+  held.delete(lock);
   fs.rmSync(lock.holder, { force: true });
   try {
     fs.rmdirSync(lock.dir); // only if empty
   } catch {
     /* others still hold it */
   }
+}
+
+/**
+ * Drop every lock this thread holds, without closing anything: what the kernel does with OFD locks
+ * when QEMU exit()s on a guest poweroff, which vtrace imitates (emulator-thread.ts: a poweroff
+ * leaves at once, without qemu_cleanup). Drives of iothreads hold their own (their holder files
+ * are then stale, and ignored as a dead process's).
+ */
+export function raw_lock_release_all(): void {
+  for (const lock of [...held]) raw_lock_release(lock);
 }

@@ -18,7 +18,8 @@ import {
   blk_is_read_only,
   type BlockBackend,
 } from '../../src/block/block-backend';
-import { BDRV_REQ_FUA, BlockError } from '../../src/block/block-int';
+import { BDRV_REQ_FUA, BLK_PERM_ALL, BlockError } from '../../src/block/block-int';
+import { imageLockRoot } from '../../src/block/image-lock';
 import { rawState } from '../../src/block/file-posix';
 import { blockTraceHooks, clearBlockTraceHooks } from '../../src/block/trace-hooks';
 import { EIO, ENOSPC, EPERM } from '../../src/block/errno';
@@ -333,4 +334,17 @@ test('locking across processes: another vtrace process holding the image blocks 
   }
   // the holder died without cleaning up: its lock is stale and ignored
   expect(() => openDrive({ file: img, format: 'raw', id: 'xlock1' })).not.toThrow();
+});
+
+test('locking: a stale holder whose pid now belongs to another process (pid reuse) is ignored', () => {
+  const dir = tempDir();
+  const img = makeImage(dir, 'reuse.img', 1 << 16);
+  const st = fs.statSync(img);
+  const lockDir = path.join(imageLockRoot(), `${st.dev}-${st.ino}`);
+  fs.mkdirSync(lockDir, { recursive: true });
+  // pid 1 is alive, but it did not start at tick 1: this is a dead holder whose pid was reused.
+  const stale = path.join(lockDir, '1-0-1');
+  fs.writeFileSync(stale, JSON.stringify({ pid: 1, start: '1', perm: BLK_PERM_ALL, unshared: BLK_PERM_ALL, file: img }));
+  expect(() => openDrive({ file: img, format: 'raw', id: 'reuse0' })).not.toThrow();
+  expect(fs.existsSync(stale)).toBe(false); // removed, as a dead holder's
 });
