@@ -245,9 +245,8 @@ export function raw_lock_release(lock: ImageLock): void {
 
 /**
  * Drop every lock this thread holds, without closing anything: what the kernel does with OFD locks
- * when QEMU exit()s on a guest poweroff, which vtrace imitates (emulator-thread.ts: a poweroff
- * leaves at once, without qemu_cleanup). Drives of iothreads hold their own (their holder files
- * are then stale, and ignored as a dead process's).
+ * when QEMU exit()s on a guest poweroff, which vtrace imitates (a poweroff leaves at once, without
+ * qemu_cleanup: machine-setup.ts qemu_poweroff_release_locks calls this here and in each iothread).
  */
 export function raw_lock_release_all(): void {
   for (const lock of [...held]) raw_lock_release(lock);

@@ -12,8 +12,7 @@ import type { ControlMessage, EmulatorEvent, EmulatorThreadData, SerializableExi
 import { ByteRing } from '../util/byte-ring';
 import { setThreadName } from '../host/thread-id';
 import { runRoundRobin, type RunExit, type RunHooks } from './cpus';
-import { createMachine, MachineSetupError, qemu_cleanup } from './machine-setup';
-import { raw_lock_release_all } from '../block/image-lock';
+import { createMachine, MachineSetupError, qemu_cleanup, qemu_poweroff_release_locks } from './machine-setup';
 import { main_loop_wait, qemu_get_aio_context, qemu_init_main_loop } from '../util/main-loop';
 import { startTracing, traceSessionNeeded, type TracingSession } from '../trace/setup';
 import { DebugServer } from './debug-channel';
@@ -186,7 +185,7 @@ export function main(data: EmulatorThreadData): void {
   // through qemu_cleanup, which flushes and closes every drive (before the recording ends, so it
   // sees the closes).
   if (exit.kind !== 'poweroff') for (const w of qemu_cleanup()) post({ type: 'warning', text: w + '\n' });
-  else raw_lock_release_all(); // as the kernel drops the OFD locks of QEMU's exit()
+  else qemu_poweroff_release_locks(); // as the kernel drops the OFD locks of QEMU's exit()
   plugins?.exit(); // the plugins' reports, after the drives closed
   if (tracing !== null) tracing.close();
   const serial: SerializableExit = exit.kind === 'stopped' ? { kind: 'stopped', hart: exit.hart, reason: exit.reason.kind } : exit;

@@ -10,6 +10,7 @@ import type { ByteRing } from '../util/byte-ring';
 import type { RunExit } from './cpus';
 import { bdrv_close_all, blockdevOpen, blockErrorText } from '../block/blockdev';
 import { strerror } from '../block/errno';
+import { raw_lock_release_all } from '../block/image-lock';
 import { BlockError } from '../block/block-int';
 import { registerGuestRam } from '../block/guest-ram';
 import { qemu_get_aio_context } from '../util/main-loop';
@@ -112,6 +113,21 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
 
 /** The iothreads this thread started (qemu_cleanup stops them). */
 const started: IOThread[] = [];
+
+/**
+ * A guest poweroff leaves at once (as QEMU's exit()), without qemu_cleanup: only the image locks
+ * go, as the kernel drops QEMU's OFD locks at exit — this thread's and every iothread's.
+ */
+export function qemu_poweroff_release_locks(): void {
+  raw_lock_release_all();
+  for (const t of started) {
+    try {
+      if (t.running) aio_wait_bh_oneshot(iothread_get_aio_context(t), 'raw_lock_release_all', null);
+    } catch {
+      // an iothread that does not answer keeps its holder files; they are recognised as dead later
+    }
+  }
+}
 
 /**
  * qemu_cleanup, the block part: once the machine has stopped for good, every drive is flushed and

@@ -23,6 +23,7 @@
  * A guest's malformed chain makes this thread's device virtio_error; the message is handed to the
  * main loop through the error notifier (the emulator-side device then sets NEEDS_RESET).
  */
+import { raw_lock_release_all } from '../../../block/image-lock';
 import { aio_poll, aio_set_event_notifier, type AioContext } from '../../../util/aio-context';
 import { aio_bh_new, qemu_bh_schedule, type QEMUBH } from '../../../util/aio-bh';
 import { registerAioWaitFunction } from '../../../util/aio-wait';
@@ -241,6 +242,8 @@ function virtio_blk_dp_set_wce(arg: { id: string; wce: boolean }): boolean {
 registerAioWaitFunction('virtio_blk_dp_create', virtio_blk_dp_create);
 // qemu_cleanup for this thread's drives: flush and close them (the machine has stopped).
 registerAioWaitFunction('bdrv_close_all', () => bdrv_close_all());
+// A guest poweroff: the image locks only (the process exits at once, as QEMU's exit()).
+registerAioWaitFunction('raw_lock_release_all', () => raw_lock_release_all());
 registerAioWaitFunction('virtio_blk_dp_start', virtio_blk_dp_start);
 registerAioWaitFunction('virtio_blk_dp_stop', virtio_blk_dp_stop);
 registerAioWaitFunction('virtio_blk_dp_set_wce', virtio_blk_dp_set_wce);
