@@ -12,8 +12,8 @@
  *                      with a backing file, which would show through).
  *
  * What this does not do returns -ENOTSUP: requests not aligned to clusters (the generic layer
- * splits head and tail off, io.ts, and writes those as zeroed data; a discard is advisory and is
- * skipped), write-zeroes on v2 images. Clusters shared with an internal snapshot (no COPIED flag)
+ * splits head and tail off, io.ts, and writes those as zeroed data unless their cluster already
+ * reads as zeroes; a discard is advisory and is skipped), whole-cluster write-zeroes on v2 images. Clusters shared with an internal snapshot (no COPIED flag)
  * or compressed ones make write-zeroes return -ENOTSUP too (the fallback write then handles them
  * as any write: compressed ones are rewritten, shared ones refused); discard leaves them alone.
  * Order on the image, as QEMU: the L2 entries first, then the refcount decrements. A dirty image
@@ -28,7 +28,7 @@ import { BDRV_REQ_MAY_UNMAP, type BlockDriverState } from '../block-int';
 import { qemu_co_mutex_lock, qemu_co_mutex_unlock } from '../coroutine-lock';
 import { bdrv_co_pwrite } from '../io';
 import { ENOTSUP } from './qcow2-errno';
-import { get_cluster_table } from './qcow2-cluster';
+import { get_cluster_table, qcow2_get_host_offset } from './qcow2-cluster';
 import { qcow2_free_clusters } from './qcow2-refcount';
 import {
   QCOW_OFLAG_COPIED_HI,
@@ -119,10 +119,26 @@ function* locked(bs: BlockDriverState, body: () => coroutine_fn<number>): corout
   }
 }
 
+/**
+ * A piece of one cluster (the generic layer cuts heads and tails at cluster bounds): nothing to do
+ * when the whole cluster already reads as zeroes — a zero cluster, or unallocated without a
+ * backing file (a fresh image: mkfs's zeroing then allocates nothing) — else -ENOTSUP, and it is
+ * written as data. (QEMU goes further: it zeroes the whole cluster by flag when the rest of it
+ * reads as zeroes.) s.lock held.
+ */
+function* zeroes_in_zero_cluster(bs: BlockDriverState, offset: number, bytes: number): coroutine_fn<number> {
+  const r = yield* qcow2_get_host_offset(bs, offset, bytes);
+  if (r.ret < 0) return r.ret;
+  if (r.bytes < bytes) return -ENOTSUP;
+  const zero = r.type === QCow2ClusterType.ZERO_PLAIN || r.type === QCow2ClusterType.ZERO_ALLOC || (r.type === QCow2ClusterType.UNALLOCATED && bs.backing === null);
+  return zero ? 0 : -ENOTSUP;
+}
+
 /** qcow2_co_pwrite_zeroes: coroutine_fn, from bdrv_co_do_pwrite_zeroes. */
 export function* qcow2_co_pwrite_zeroes(bs: BlockDriverState, offset: number, bytes: number, flags: number): coroutine_fn<number> {
   const s = qcow2_state(bs);
-  if (s.qcow_version < 3 || !whole_clusters(s, offset, bytes)) return -ENOTSUP;
+  if (!whole_clusters(s, offset, bytes)) return yield* locked(bs, () => zeroes_in_zero_cluster(bs, offset, bytes));
+  if (s.qcow_version < 3) return -ENOTSUP;
   const may_unmap = (flags & BDRV_REQ_MAY_UNMAP) !== 0 && !dirty(s);
   return yield* locked(bs, () =>
     update_l2_entries(bs, offset, bytes, (old) => {

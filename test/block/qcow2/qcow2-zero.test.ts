@@ -105,6 +105,7 @@ test('overlay on a raw base: zeroed and discarded clusters read as zeroes, not a
   d.expected.fill(0, MiB + 64 * KiB, MiB + 128 * KiB);
   expect(aio.discard(d.blk, 3 * MiB, 128 * KiB)).toBe(0); // unallocated over the base
   d.expected.fill(0, 3 * MiB, 3 * MiB + 128 * KiB);
+  zeroes(d, 600 * KiB + 10, 1000); // part of an unallocated cluster over the base: written as data
   d.checkAll();
   close(d.blk);
   expectZeroClusters(ov, 0, 256 * KiB, false);
@@ -170,4 +171,23 @@ test('detect-zeroes=on: a write of zeroes becomes zero clusters (kept); =unmap w
     expect(mapOf(img, 512 * KiB, 64 * KiB).every((e) => e.data)).toBe(true);
     verifyWithQemu(img, d.expected, dir);
   }
+});
+
+test('zeroes into part of a cluster that already reads as zeroes (fresh image, zero cluster) allocate nothing', (ctx) => {
+  requireQemu(ctx);
+  const dir = tempDir();
+  const img = path.join(dir, 'fresh.qcow2');
+  createQcow2(img, '2M');
+  const d = new ModelDisk(openImg(img), 2 * MiB);
+  zeroes(d, 100, 1000); // unallocated, no backing file
+  zeroes(d, 200 * KiB + 5, 10 * KiB);
+  zeroes(d, 512 * KiB, 64 * KiB); // a whole cluster: zero flag
+  zeroes(d, 512 * KiB + 7, 300); // then part of that zero cluster
+  d.write(MiB, 64 * KiB, 9);
+  zeroes(d, MiB + 100, 100); // part of an allocated cluster: written as data
+  d.checkAll();
+  close(d.blk);
+  // The one data cluster is the one written; the zeroes allocated none.
+  expect(mapOf(img, 0, 2 * MiB).filter((e) => e.data).map((e) => [e.start, e.length])).toEqual([[MiB, 64 * KiB]]);
+  verifyWithQemu(img, d.expected, dir);
 });
