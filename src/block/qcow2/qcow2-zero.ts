@@ -13,9 +13,10 @@
  *
  * What this does not do returns -ENOTSUP: requests not aligned to clusters (the generic layer
  * splits head and tail off, io.ts, and writes those as zeroed data unless their cluster already
- * reads as zeroes; a discard is advisory and is skipped), whole-cluster write-zeroes on v2 images. Clusters shared with an internal snapshot (no COPIED flag)
- * or compressed ones make write-zeroes return -ENOTSUP too (the fallback write then handles them
- * as any write: compressed ones are rewritten, shared ones refused); discard leaves them alone.
+ * reads as zeroes; a discard is advisory and is skipped), whole-cluster write-zeroes on v2
+ * images. Clusters shared with an internal snapshot (no COPIED flag) make write-zeroes return
+ * -ENOTSUP too (the fallback write refuses them, as any write); discard leaves them alone.
+ * Compressed clusters are always unmapped, as QEMU: their data is freed, the entry reads as zeroes.
  * Order on the image, as QEMU: the L2 entries first, then the refcount decrements. A dirty image
  * (lazy refcounts, which vtrace leaves for QEMU to repair) may have refcounts that are too low:
  * nothing is freed there (write-zeroes keeps the clusters, discard is skipped).
@@ -30,6 +31,7 @@ import { bdrv_co_pwrite } from '../io';
 import { ENOTSUP } from './qcow2-errno';
 import { get_cluster_table, qcow2_get_host_offset } from './qcow2-cluster';
 import { qcow2_free_clusters } from './qcow2-refcount';
+import { qcow2_parse_compressed_l2_entry } from './qcow2-threads';
 import {
   QCOW_OFLAG_COPIED_HI,
   QCOW_OFLAG_ZERO_LO,
@@ -45,8 +47,8 @@ import {
   type Entry,
 } from './qcow2-state';
 
-/** What to do with one cluster's entry: its new value, and the host cluster to free (0: none). */
-type ClusterUpdate = { entry: Entry; free: number } | 'keep' | 'unsupported';
+/** What to do with one cluster's entry: its new value, and the host range to free (none: size 0). */
+type ClusterUpdate = { entry: Entry; free: number; size: number } | 'keep' | 'unsupported';
 
 /** [offset, +bytes) covers whole clusters (the last one may end at the image's end). */
 function whole_clusters(s: BDRVQcow2State, offset: number, bytes: number): boolean {
@@ -68,7 +70,7 @@ function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number,
     const t = yield* get_cluster_table(bs, cur);
     if (typeof t === 'number') return t;
     const old = t.table.slice(l2_index * 8, (l2_index + nb) * 8);
-    const freed: number[] = [];
+    const freed: [number, number][] = [];
     let changed = false;
     for (let i = 0; i < nb; i++) {
       const u = update(get_entry(t.table, l2_index + i));
@@ -78,7 +80,7 @@ function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number,
       }
       if (u === 'keep') continue;
       set_entry(t.table, l2_index + i, u.entry);
-      if (u.free !== 0) freed.push(u.free);
+      if (u.size !== 0) freed.push([u.free, u.size]);
       changed = true;
     }
     if (changed) {
@@ -88,7 +90,7 @@ function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number,
         return ret;
       }
       // A failed decrement leaks the cluster (refcount too high): qemu-img check repairs that.
-      for (const host of freed) yield* qcow2_free_clusters(bs, host, s.cluster_size);
+      for (const [host, size] of freed) yield* qcow2_free_clusters(bs, host, size);
     }
     cur += nb * s.cluster_size;
   }
@@ -101,6 +103,12 @@ function* update_l2_entries(bs: BlockDriverState, offset: number, bytes: number,
  */
 function owned(s: BDRVQcow2State, e: Entry): boolean {
   return (e.hi & QCOW_OFLAG_COPIED_HI) !== 0 && offset_into_cluster(s, entry_offset(e)) === 0;
+}
+
+/** The host bytes a compressed cluster's data occupies (freed with it: qcow2_free_any_cluster). */
+function compressed_range(bs: BlockDriverState, e: Entry): { free: number; size: number } {
+  const { coffset, csize } = qcow2_parse_compressed_l2_entry(bs, e);
+  return { free: coffset, size: csize };
 }
 
 /** Incompatible bit 0: the refcounts may be too low (see the header). */
@@ -144,10 +152,12 @@ export function* qcow2_co_pwrite_zeroes(bs: BlockDriverState, offset: number, by
     update_l2_entries(bs, offset, bytes, (old) => {
       const type = qcow2_get_cluster_type(old);
       const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
-      if (type === QCow2ClusterType.COMPRESSED || (allocated && !owned(s, old))) return 'unsupported';
-      if (may_unmap && allocated) return { entry: { hi: 0, lo: QCOW_OFLAG_ZERO_LO }, free: entry_offset(old) };
+      if (allocated && !owned(s, old)) return 'unsupported';
+      // A compressed cluster is always unmapped (QEMU's zero_in_l2_slice), unless nothing may be freed.
+      if (type === QCow2ClusterType.COMPRESSED) return dirty(s) ? 'unsupported' : { entry: { hi: 0, lo: QCOW_OFLAG_ZERO_LO }, ...compressed_range(bs, old) };
+      if (may_unmap && allocated) return { entry: { hi: 0, lo: QCOW_OFLAG_ZERO_LO }, free: entry_offset(old), size: s.cluster_size };
       if (old.lo & QCOW_OFLAG_ZERO_LO) return 'keep';
-      return { entry: { hi: old.hi, lo: (old.lo | QCOW_OFLAG_ZERO_LO) >>> 0 }, free: 0 };
+      return { entry: { hi: old.hi, lo: (old.lo | QCOW_OFLAG_ZERO_LO) >>> 0 }, free: 0, size: 0 };
     }),
   );
 }
@@ -163,10 +173,11 @@ export function* qcow2_co_pdiscard(bs: BlockDriverState, offset: number, bytes: 
     update_l2_entries(bs, offset, bytes, (old) => {
       const type = qcow2_get_cluster_type(old);
       const allocated = type === QCow2ClusterType.NORMAL || type === QCow2ClusterType.ZERO_ALLOC;
-      if (type === QCow2ClusterType.COMPRESSED || (allocated && !owned(s, old))) return 'keep';
+      if (allocated && !owned(s, old)) return 'keep';
       if (type === QCow2ClusterType.ZERO_PLAIN || (type === QCow2ClusterType.UNALLOCATED && !backing)) return 'keep';
       const entry = s.qcow_version >= 3 ? { hi: 0, lo: QCOW_OFLAG_ZERO_LO } : { hi: 0, lo: 0 };
-      return { entry, free: allocated ? entry_offset(old) : 0 };
+      if (type === QCow2ClusterType.COMPRESSED) return { entry, ...compressed_range(bs, old) };
+      return allocated ? { entry, free: entry_offset(old), size: s.cluster_size } : { entry, free: 0, size: 0 };
     }),
   );
 }

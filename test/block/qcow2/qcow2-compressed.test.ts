@@ -9,7 +9,8 @@ import { expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { blockdevOpen } from '../../../src/block/blockdev';
-import { pattern, tempDir } from '../block-test-helpers';
+import { aio, aioWait, pattern, tempDir } from '../block-test-helpers';
+import { blk_aio_pwrite_zeroes } from '../../../src/block/block-backend';
 import { ModelDisk, driveTracker, qemuImg, requireQemu, sha256, verifyWithQemu } from './qcow2-test-helpers';
 
 const KiB = 1024;
@@ -67,4 +68,23 @@ test('snapshot=on over a compressed image: reads inflate from it, writes go to t
   d.checkAll();
   drives.close(blk);
   expect(sha256(img)).toBe(before);
+});
+
+test('write-zeroes and discard over compressed clusters unmap them (zero clusters), freeing the compressed data; qemu-img check clean', (ctx) => {
+  requireQemu(ctx);
+  const dir = tempDir();
+  const { img, model } = compressedImage(dir, 'zd', []);
+  const blk = drives.track(blockdevOpen({ file: img, id: 'cmp-zd', discard: 'unmap', logger: () => {} }));
+  const d = new ModelDisk(blk, model.length, model);
+  expect(aioWait((cb) => blk_aio_pwrite_zeroes(blk, 128 * KiB, 128 * KiB, 0, cb))).toBe(0);
+  d.expected.fill(0, 128 * KiB, 256 * KiB);
+  expect(aio.discard(blk, 512 * KiB, 64 * KiB)).toBe(0);
+  d.expected.fill(0, 512 * KiB, 576 * KiB);
+  d.checkAll();
+  drives.close(blk);
+  const chk = qemuImg('check', img);
+  expect(chk.stdout + chk.stderr).not.toMatch(/leaked|ERROR/);
+  const map = JSON.parse(qemuImg('map', '--output=json', img).stdout) as { start: number; length: number; zero: boolean; data: boolean }[];
+  for (const at of [128 * KiB, 255 * KiB, 512 * KiB]) expect(map.find((e) => e.start <= at && at < e.start + e.length)).toMatchObject({ zero: true, data: false });
+  verifyWithQemu(img, d.expected, dir);
 });
