@@ -65,7 +65,7 @@ export interface MachineOptions {
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
 
-/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,detect-zeroes=,snapshot=,node-name= */
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,detect-zeroes=,snapshot=,file.locking=,node-name= */
 export interface DriveOptions {
   id: string;
   file: string;
@@ -78,6 +78,8 @@ export interface DriveOptions {
   werror?: ErrorAction;
   /** snapshot=on: writes go to a temporary overlay (-snapshot sets it for every drive that does not say). */
   snapshot?: boolean;
+  /** file.locking=on|off|auto: image locking against other writers (auto: on, as QEMU on Linux). */
+  locking?: boolean;
   /** detect-zeroes=off|on|unmap: writes of zeroes become write-zeroes (unmap: that may unmap). */
   detectZeroes?: 'off' | 'on' | 'unmap';
   /** discard=ignore (QEMU's default: guest discards do nothing) or unmap; off/on are aliases. */
@@ -85,7 +87,7 @@ export interface DriveOptions {
   nodeName?: string;
 }
 
-/** -device virtio-blk-device,drive=,serial=,num-queues=,queue-size= */
+/** -device virtio-blk-device,drive=,serial=,num-queues=,queue-size=,iothread=,share-rw= */
 export interface VirtioBlkDeviceOptions {
   driver: 'virtio-blk-device';
   drive: string;
@@ -95,6 +97,8 @@ export interface VirtioBlkDeviceOptions {
   queueSize?: number;
   /** iothread=ID: dataplane in that -object iothread. */
   iothread?: string;
+  /** share-rw=on: let other users (another vtrace or QEMU) write the image too. */
+  shareRw?: boolean;
 }
 
 const MAX_SMP = 8;
@@ -314,6 +318,7 @@ function parseDrive(value: string, o: MachineOptions): void {
       case 'snapshot': d.snapshot = onOff(opt, k, v); break;
       case 'detect-zeroes': d.detectZeroes = oneOf(opt, k, v, ['off', 'on', 'unmap'] as const); break;
       case 'node-name': d.nodeName = v; break;
+      case 'file.locking': d.locking = oneOf(opt, k, v, ['on', 'off', 'auto'] as const) !== 'off'; break;
       case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
       default: throw new CliError(`${opt}: unsupported parameter '${k}'`);
     }
@@ -344,6 +349,7 @@ function parseDevice(value: string, o: MachineOptions): void {
       case 'num-queues': dev.numQueues = Number(v); break;
       case 'queue-size': dev.queueSize = Number(v); break;
       case 'iothread': dev.iothread = v; break;
+      case 'share-rw': dev.shareRw = onOff(opt, k, v); break;
       default: throw new CliError(`${opt}: unsupported property '${k}'`);
     }
   }

@@ -91,6 +91,8 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
         discard: d.discard,
         snapshot: d.snapshot,
         detectZeroes: d.detectZeroes,
+        locking: d.locking,
+        shareRw: dev.shareRw,
         nodeName: d.nodeName,
       };
       const props = { id: dev.id ?? d.id, serial: dev.serial, num_queues: dev.numQueues, queue_size: dev.queueSize };

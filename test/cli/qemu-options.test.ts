@@ -47,6 +47,13 @@ describe('QEMU command-line parsing', () => {
     expect(() => dz('yes')).toThrow(/invalid value 'yes' for parameter 'detect-zeroes'/);
   });
 
+  test('-drive file.locking= and -device share-rw=', () => {
+    const o = parseQemuArgs(['-drive', 'file=a.img,if=none,id=a,file.locking=off', '-drive', 'file=b.img,if=none,id=b,file.locking=auto', '-device', 'virtio-blk-device,drive=a,share-rw=on', '-device', 'virtio-blk-device,drive=b']);
+    expect(o.drives.map((d) => d.locking)).toEqual([false, true]);
+    expect(o.devices.map((d) => d.shareRw)).toEqual([true, undefined]);
+    expect(() => parseQemuArgs(['-drive', 'file=a.img,file.locking=maybe'])).toThrow(/invalid value 'maybe' for parameter 'file.locking'/);
+  });
+
   test('sizes and key=value lists', () => {
     expect(parseSize('256')).toBe(256 * 1024 * 1024);
     expect(parseSize('1G')).toBe(1024 ** 3);
