@@ -44,6 +44,9 @@ export interface BlockdevOpenOptions {
   /** The drive id (BlockBackend name), e.g. "hd0". */
   id: string;
   cache?: BlockdevCacheMode;
+  /** cache.direct= / cache.no-flush=: override that half of `cache` (QEMU's split options). */
+  cacheDirect?: boolean;
+  cacheNoFlush?: boolean;
   /** Only 'threads' (the thread pool). */
   aio?: 'threads';
   readOnly?: boolean;
@@ -105,7 +108,10 @@ export function blockdevOpen(o: BlockdevOpenOptions): BlockBackend {
   if (backends.has(o.id)) throw new BlockError(`Duplicate ID '${o.id}' for drive`);
   if (o.aio !== undefined && o.aio !== 'threads') throw new BlockError(`Invalid aio option '${String(o.aio)}': vtrace supports aio=threads`);
   const cache = bdrv_parse_cache_mode(o.cache ?? 'writeback');
-  const flags = cache.flags | (o.readOnly ? 0 : BDRV_O_RDWR) | (o.discard === 'unmap' ? BDRV_O_UNMAP : 0);
+  let cacheFlags = cache.flags;
+  if (o.cacheDirect !== undefined) cacheFlags = o.cacheDirect ? cacheFlags | BDRV_O_NOCACHE : cacheFlags & ~BDRV_O_NOCACHE;
+  if (o.cacheNoFlush !== undefined) cacheFlags = o.cacheNoFlush ? cacheFlags | BDRV_O_NO_FLUSH : cacheFlags & ~BDRV_O_NO_FLUSH;
+  const flags = cacheFlags | (o.readOnly ? 0 : BDRV_O_RDWR) | (o.discard === 'unmap' ? BDRV_O_UNMAP : 0);
   const options: Record<string, string | number | boolean | undefined> = {};
   if (o.offset !== undefined) options.offset = o.offset;
   if (o.size !== undefined) options.size = o.size;

@@ -33,7 +33,8 @@ QEMU options understood:
   -M/-machine virt[,dumpdtb=FILE]   -m SIZE   -smp N   -kernel FILE   -initrd FILE
   -append CMDLINE   -bios default|none|FILE   -dtb FILE   -nographic   -serial mon:stdio
   -display none   -cpu rv64   -snapshot (every drive: writes to a temporary overlay)
-  -drive file=IMG,format=raw|qcow2,id=ID,if=none|virtio[,cache=,aio=threads,readonly=on,rerror=,werror=,discard=unmap,detect-zeroes=,snapshot=on,file.locking=off]
+  -drive file=IMG,format=raw|qcow2,id=ID,if=none|virtio[,cache=,aio=threads,readonly=on,rerror=,werror=,discard=unmap,detect-zeroes=,snapshot=on,file.locking=off,
+                 cache.direct=,cache.no-flush=]
   -device virtio-blk-device,drive=ID[,serial=,num-queues=,queue-size=,iothread=ID,share-rw=on]
   -object iothread,id=ID            (dataplane: the device's queues and drive run in that thread)
   -global virtio-mmio.force-legacy=on|off

@@ -65,7 +65,7 @@ export interface MachineOptions {
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type ErrorAction = 'report' | 'ignore' | 'stop' | 'enospc';
 
-/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,detect-zeroes=,snapshot=,file.locking=,node-name= */
+/** -drive file=,format=,id=,if=,cache=,aio=,readonly=,rerror=,werror=,discard=,detect-zeroes=,snapshot=,cache.direct=,cache.no-flush=,file.locking=,node-name= */
 export interface DriveOptions {
   id: string;
   file: string;
@@ -78,6 +78,9 @@ export interface DriveOptions {
   werror?: ErrorAction;
   /** snapshot=on: writes go to a temporary overlay (-snapshot sets it for every drive that does not say). */
   snapshot?: boolean;
+  /** cache.direct=on|off, cache.no-flush=on|off: one half of cache= each (they override it). */
+  cacheDirect?: boolean;
+  cacheNoFlush?: boolean;
   /** file.locking=on|off|auto: image locking against other writers (auto: on, as QEMU on Linux). */
   locking?: boolean;
   /** detect-zeroes=off|on|unmap: writes of zeroes become write-zeroes (unmap: that may unmap). */
@@ -318,6 +321,8 @@ function parseDrive(value: string, o: MachineOptions): void {
       case 'snapshot': d.snapshot = onOff(opt, k, v); break;
       case 'detect-zeroes': d.detectZeroes = oneOf(opt, k, v, ['off', 'on', 'unmap'] as const); break;
       case 'node-name': d.nodeName = v; break;
+      case 'cache.direct': d.cacheDirect = onOff(opt, k, v); break;
+      case 'cache.no-flush': d.cacheNoFlush = onOff(opt, k, v); break;
       case 'file.locking': d.locking = oneOf(opt, k, v, ['on', 'off', 'auto'] as const) !== 'off'; break;
       case 'media': if (v !== 'disk') throw new CliError(`${opt}: only media=disk is supported`); break;
       default: throw new CliError(`${opt}: unsupported parameter '${k}'`);

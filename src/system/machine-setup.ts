@@ -92,6 +92,8 @@ export function attachBlockDevices(o: MachineOptions, machine: VirtMachine, host
         snapshot: d.snapshot,
         detectZeroes: d.detectZeroes,
         locking: d.locking,
+        cacheDirect: d.cacheDirect,
+        cacheNoFlush: d.cacheNoFlush,
         shareRw: dev.shareRw,
         nodeName: d.nodeName,
       };

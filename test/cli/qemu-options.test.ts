@@ -54,6 +54,11 @@ describe('QEMU command-line parsing', () => {
     expect(() => parseQemuArgs(['-drive', 'file=a.img,file.locking=maybe'])).toThrow(/invalid value 'maybe' for parameter 'file.locking'/);
   });
 
+  test('-drive cache.direct= and cache.no-flush=', () => {
+    const d = parseQemuArgs(['-drive', 'file=a.img,if=none,id=a,cache=none,cache.no-flush=on,cache.direct=off']).drives[0];
+    expect([d.cache, d.cacheDirect, d.cacheNoFlush]).toEqual(['none', false, true]);
+  });
+
   test('sizes and key=value lists', () => {
     expect(parseSize('256')).toBe(256 * 1024 * 1024);
     expect(parseSize('1G')).toBe(1024 ** 3);

@@ -73,18 +73,29 @@ describe.skipIf(!QEMU)('info views against QEMU 7.2', () => {
     }
   });
 
-  test('info block of a snapshot=on, detect-zeroes=on drive: the temporary overlay as QEMU names it, flushes ignored, the image as its backing file, detect zeroes', () => {
-    const q = qemuMonitor(['info block'], ',snapshot=on,detect-zeroes=on');
-    const v = spawnSync(process.execPath, [VTRACE, 'debug', '-batch', '-tty=/dev/null', '-ex', 'tbreak virtio_mmio_read', '-ex', 'run', '-ex', 'info block', '--', ...machine(',snapshot=on,detect-zeroes=on')], {
+  /** `info block`'s lines for hd0 with `drive` options, from QEMU's monitor and from vtrace, normalized. */
+  function infoBlockBoth(drive: string): { qemu: string[]; vtrace: string[] } {
+    const q = qemuMonitor(['info block'], drive);
+    const v = spawnSync(process.execPath, [VTRACE, 'debug', '-batch', '-tty=/dev/null', '-ex', 'tbreak virtio_mmio_read', '-ex', 'run', '-ex', 'info block', '--', ...machine(drive)], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(v.stderr).toBe('');
     const norm = (s: string) => s.replace(/#block\d+/, '#blockN').replace(/vl\.[A-Za-z0-9]{6}/, 'vl.XXXXXX');
-    const qBlock = section(q, /^hd0 \(#block\d+\): /).map(norm);
-    expect(qBlock.join('\n')).toContain('ignore flushes');
-    expect(qBlock.join('\n')).toContain('Detect zeroes:    on');
-    expect(section(v.stdout, /^hd0 \(#block\d+\): /).map(norm)).toEqual(qBlock);
+    return { qemu: section(q, /^hd0 \(#block\d+\): /).map(norm), vtrace: section(v.stdout, /^hd0 \(#block\d+\): /).map(norm) };
+  }
+
+  test('info block with cache.no-flush=on (the cache= modes split): as QEMU', () => {
+    const { qemu, vtrace } = infoBlockBoth(',cache.no-flush=on');
+    expect(qemu.join('\n')).toContain('Cache mode:       writeback, ignore flushes');
+    expect(vtrace).toEqual(qemu);
+  });
+
+  test('info block of a snapshot=on, detect-zeroes=on drive: the temporary overlay as QEMU names it, flushes ignored, the image as its backing file, detect zeroes', () => {
+    const { qemu, vtrace } = infoBlockBoth(',snapshot=on,detect-zeroes=on');
+    expect(qemu.join('\n')).toContain('ignore flushes');
+    expect(qemu.join('\n')).toContain('Detect zeroes:    on');
+    expect(vtrace).toEqual(qemu);
   });
 });
