@@ -7,9 +7,7 @@
  * qcow2-threads.ts sees to it); buffers are views of SharedArrayBuffers (filled in place).
  */
 import { inflateRawSync } from 'node:zlib';
-import { registerPoolFunction } from '../../util/thread-pool-funcs';
-
-const EIO = 5;
+import { EIO, registerPoolFunction } from '../../util/thread-pool-funcs';
 
 export interface Qcow2DecompressArg {
   /** The compressed bytes as read from the image (may run past the deflate stream's end). */

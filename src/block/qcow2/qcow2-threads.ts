@@ -25,13 +25,13 @@ threadPoolAddModule(path.join(__dirname, `qcow2-threads-worker${path.extname(__f
 const SECTOR = 512;
 
 /** qcow2_parse_compressed_l2_entry: where the compressed data is and how many bytes to read. */
-export function qcow2_parse_compressed_l2_entry(bs: BlockDriverState, e: Entry): { coffset: number; csize: number; nb_csectors: number } {
+export function qcow2_parse_compressed_l2_entry(bs: BlockDriverState, e: Entry): { coffset: number; csize: number } {
   const s = qcow2_state(bs);
   const v = (BigInt(e.hi & 0x3fffffff) << 32n) | BigInt(e.lo >>> 0); // without the COPIED/COMPRESSED bits
   const shift = BigInt(62 - (s.cluster_bits - 8));
   const coffset = Number(v & ((1n << shift) - 1n));
   const nb_csectors = Number((v >> shift) & ((1n << BigInt(s.cluster_bits - 8)) - 1n)) + 1;
-  return { coffset, csize: nb_csectors * SECTOR - (coffset % SECTOR), nb_csectors };
+  return { coffset, csize: nb_csectors * SECTOR - (coffset % SECTOR) };
 }
 
 /** The whole cluster a compressed L2 entry maps, decompressed (a shared buffer), or -errno. */

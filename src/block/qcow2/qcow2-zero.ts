@@ -30,6 +30,7 @@ import { qemu_co_mutex_lock, qemu_co_mutex_unlock } from '../coroutine-lock';
 import { bdrv_co_pwrite } from '../io';
 import { ENOTSUP } from './qcow2-errno';
 import { get_cluster_table, qcow2_get_host_offset } from './qcow2-cluster';
+import { QCOW2_INCOMPAT_DIRTY } from './qcow2-header';
 import { qcow2_free_clusters } from './qcow2-refcount';
 import { qcow2_parse_compressed_l2_entry } from './qcow2-threads';
 import {
@@ -111,9 +112,9 @@ function compressed_range(bs: BlockDriverState, e: Entry): { free: number; size:
   return { free: coffset, size: csize };
 }
 
-/** Incompatible bit 0: the refcounts may be too low (see the header). */
+/** The dirty bit (lazy refcounts): the refcounts may be too low (see the header). */
 function dirty(s: BDRVQcow2State): boolean {
-  return (s.incompatible_features & 1n) !== 0n;
+  return (s.incompatible_features & QCOW2_INCOMPAT_DIRTY) !== 0n;
 }
 
 /** Run `body` with s.lock held. */
