@@ -35,7 +35,7 @@ import type { BlockDriverState } from '../block/block-int';
 import { BlockBackend } from '../block/block-backend';
 import { bdrv_all_states } from '../block/block';
 import { iothreadList } from '../util/iothread';
-import { isDataPlaneDrive } from '../hw/block/dataplane/virtio-blk';
+import { DataPlaneDrive } from '../hw/block/dataplane/virtio-blk';
 import { setTypeHint, typeName } from './values';
 import { quietly } from './taps';
 import { Objects, OpeningDrive, QomContainer } from './qom';
@@ -232,7 +232,7 @@ export class StateTree {
       // A dataplane device's emulator-side half holds a stand-in (facts, no I/O): its real
       // BlockBackend lives in the iothread, as `hd0` resolves there. QEMU's vdev->blk is that one.
       const d = (o as { blk?: unknown }).blk;
-      if (isDataPlaneDrive(d)) {
+      if (d instanceof DataPlaneDrive) {
         const r = this.remote(d.drive, d.drive);
         if (r !== undefined && r.ok) return { ok: true, value: r.value, direct: false };
       }

@@ -157,11 +157,6 @@ export function virtio_blk_data_plane_create(
   return new DataPlaneDrive(dp, drive.id, r.length, r.readOnly, r.wce, r.geometry, r.vdev);
 }
 
-/** Is `v` the emulator-side stand-in for a drive served in an iothread (a dataplane device's `blk`)? */
-export function isDataPlaneDrive(v: unknown): v is DataPlaneDrive {
-  return v instanceof DataPlaneDrive;
-}
-
 function queueState(s: VirtIOBlock): DpStartArg['queues'] {
   const out: DpStartArg['queues'] = [];
   for (const vq of s.vq) {
